@@ -1,0 +1,99 @@
+"""xr-nap: pynapple's neuroscience time-series toolkit on xarray objects.
+
+Time series are :class:`xarray.DataArray` objects with a ``time`` coordinate in
+seconds; spike groups and interval sets are :class:`xarray.Dataset` objects. Every
+function here is also reachable through the ``.nap`` accessor.
+"""
+
+from importlib import import_module
+from typing import Any
+
+from xr_nap import accessors as _accessors  # noqa: F401  (registers .nap)
+from xr_nap.core.intervals import (
+    drop_long_intervals,
+    drop_short_intervals,
+    in_interval,
+    intersect,
+    interval_set,
+    merge_close_intervals,
+    set_diff,
+    time_span,
+    tot_length,
+    union,
+)
+from xr_nap.core.restrict import get, restrict
+from xr_nap.core.threshold import threshold
+from xr_nap.core.time_series import (
+    nap_type,
+    time_support,
+    ts,
+    ts_group,
+    tsd,
+    tsd_frame,
+    tsd_tensor,
+)
+from xr_nap.core.value_from import value_from
+from xr_nap.process.binning import bin_average, count
+
+__version__ = "0.1.0"
+
+# Heavier parts (pynwb, h5py, pynapple) are imported on first use so that
+# ``import xr_nap`` stays cheap.
+_LAZY = {
+    "to_pynapple": "xr_nap.core.convert",
+    "from_pynapple": "xr_nap.core.convert",
+    "load_file": "xr_nap.io.load",
+    "NWBFile": "xr_nap.io.nwb",
+    "save": "xr_nap.io.npz",
+    "load_npz": "xr_nap.io.npz",
+    "Folder": "xr_nap.io.folder",
+    "tuning_curves": "xr_nap.process.tuning_curves",
+    "compute_tuning_curves": "xr_nap.process.tuning_curves",
+    "compute_1d_tuning_curves": "xr_nap.process.tuning_curves",
+    "compute_2d_tuning_curves": "xr_nap.process.tuning_curves",
+    "compute_1d_tuning_curves_continuous": "xr_nap.process.tuning_curves",
+    "compute_2d_tuning_curves_continuous": "xr_nap.process.tuning_curves",
+    "compute_discrete_tuning_curves": "xr_nap.process.tuning_curves",
+    "compute_mutual_information": "xr_nap.process.tuning_curves",
+    "compute_1d_mutual_info": "xr_nap.process.tuning_curves",
+    "compute_2d_mutual_info": "xr_nap.process.tuning_curves",
+    "event_triggered_average": "xr_nap.process.trigger_average",
+    "compute_event_trigger_average": "xr_nap.process.trigger_average",
+    "perievent": "xr_nap.process.perievent",
+    "compute_perievent": "xr_nap.process.perievent",
+    "compute_perievent_continuous": "xr_nap.process.perievent",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'xr_nap' has no attribute {name!r}")
+
+
+__all__ = [
+    *_LAZY,
+    "bin_average",
+    "count",
+    "drop_long_intervals",
+    "drop_short_intervals",
+    "get",
+    "in_interval",
+    "intersect",
+    "interval_set",
+    "merge_close_intervals",
+    "nap_type",
+    "restrict",
+    "set_diff",
+    "threshold",
+    "time_span",
+    "time_support",
+    "tot_length",
+    "ts",
+    "ts_group",
+    "tsd",
+    "tsd_frame",
+    "tsd_tensor",
+    "union",
+    "value_from",
+]

@@ -1,0 +1,110 @@
+"""Reductions over the time axis that read data one bounded block at a time.
+
+In-memory data are reduced in one call. Dask-backed data become one task per chunk
+(so the same code runs on threads, processes or a ``dask.distributed`` cluster).
+Other lazily indexed data (NWB/HDF5, zarr) are read one window of about
+``BLOCK_BYTES`` at a time. Peak memory is thus bounded by the block size plus the
+size of the result, never by the size of the series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+TIME = "time"
+BLOCK_BYTES = 64 * 2**20
+
+
+def is_dask(obj: xr.DataArray) -> bool:
+    return obj.chunks is not None
+
+
+def in_memory(obj: xr.DataArray) -> bool:
+    return isinstance(obj.variable._data, np.ndarray)
+
+
+def _block_rows(obj: xr.DataArray, block_bytes: int) -> int:
+    row = max(int(np.prod(obj.shape[1:], dtype=np.int64)) * obj.dtype.itemsize, 1)
+    return max(block_bytes // row, 1)
+
+
+def time_blocks(obj: xr.DataArray, lo: int, hi: int, block_bytes: int = BLOCK_BYTES):
+    """Row ranges ``(c0, c1)`` covering ``[lo, hi)``: dask chunks or bounded windows."""
+    if in_memory(obj):
+        return [(lo, hi)] if hi > lo else []
+    if is_dask(obj):
+        edges = np.concatenate([[0], np.cumsum(obj.chunks[0])])
+        return [(max(a, lo), min(b, hi)) for a, b in zip(edges[:-1], edges[1:], strict=True)
+                if b > lo and a < hi]
+    step = _block_rows(obj, block_bytes)
+    return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
+
+
+def reduce_time(
+    obj: xr.DataArray,
+    func: Callable[[np.ndarray, int], Any],
+    combine: Callable[[list[Any]], Any],
+    lo: int = 0,
+    hi: int | None = None,
+    block_bytes: int = BLOCK_BYTES,
+) -> Any:
+    """``combine([func(block, first_row) for each block of rows lo..hi])``.
+
+    ``func`` gets a numpy block of ``obj`` (all dimensions, a range of time rows) and
+    the index of its first row; it must return a small partial result.
+    """
+    hi = obj.sizes[TIME] if hi is None else hi
+    blocks = time_blocks(obj, lo, hi, block_bytes)
+    if is_dask(obj):
+        import dask
+
+        data = obj.data.rechunk({i: -1 for i in range(1, obj.ndim)})
+        parts = [dask.delayed(func)(data[c0:c1], c0) for c0, c1 in blocks]
+        return combine(list(dask.compute(*parts)))
+    return combine([func(np.asarray(obj.isel({TIME: slice(c0, c1)}).values), c0)
+                    for c0, c1 in blocks])
+
+
+def range_sums(block: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Sums over axis 0 of ``block[lo[k]:hi[k]]`` (sorted, disjoint ranges), float64."""
+    out = np.zeros((lo.size, *block.shape[1:]), dtype=np.float64)
+    nonempty = hi > lo
+    if nonempty.any():
+        idx = np.stack([lo[nonempty], hi[nonempty]], axis=1).ravel()
+        if idx[-1] >= block.shape[0]:
+            idx = idx[:-1]
+        out[nonempty] = np.add.reduceat(block, idx, axis=0, dtype=np.float64)[0::2]
+    return out
+
+
+def segment_sums(obj: xr.DataArray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Sums of ``obj`` over the row ranges ``[lo[k], hi[k])`` (sorted, disjoint).
+
+    Reads only rows that fall in a range, one block at a time.
+    """
+    lo = np.asarray(lo, dtype=np.int64)
+    hi = np.maximum(np.asarray(hi, dtype=np.int64), lo)
+    total = np.zeros((lo.size, *obj.shape[1:]), dtype=np.float64)
+    if lo.size == 0 or not np.any(hi > lo):
+        return total
+
+    def partial(block: np.ndarray, c0: int):
+        c1 = c0 + block.shape[0]
+        ka = int(np.searchsorted(hi, c0, side="right"))
+        kb = int(np.searchsorted(lo, c1, side="left"))
+        local_lo = np.clip(lo[ka:kb] - c0, 0, block.shape[0])
+        local_hi = np.clip(hi[ka:kb] - c0, 0, block.shape[0])
+        return ka, range_sums(block, local_lo, local_hi)
+
+    def combine(parts):
+        for ka, sums in parts:
+            total[ka:ka + sums.shape[0]] += sums
+        return total
+
+    first = int(lo[hi > lo][0])
+    last = int(hi.max())
+    return reduce_time(obj, partial, combine, first, last)

@@ -1,0 +1,130 @@
+"""Restricting time series to interval sets, and slicing them by time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from xr_nap.core.intervals import bounds, intersect, ranges
+from xr_nap.core.time_series import (
+    SPIKE,
+    TIME,
+    UNIT,
+    nap_type,
+    support_bounds,
+    times,
+    unit_offsets,
+    with_support,
+)
+
+__all__ = ["restrict", "get"]
+
+
+def take_times(obj: xr.DataArray, lo: np.ndarray, hi: np.ndarray) -> xr.DataArray:
+    """Select the samples ``lo[i] <= position < hi[i]`` of every range, in order.
+
+    One range is a slice (a view; lazy backends read only that window); several become
+    one integer index.
+    """
+    if lo.size == 1:
+        return obj.isel({TIME: slice(int(lo[0]), int(max(hi[0], lo[0])))})
+    return obj.isel({TIME: ranges(lo, hi)})
+
+
+def restrict(obj: xr.DataArray | xr.Dataset, ep: Any) -> xr.DataArray | xr.Dataset:
+    """Keep the samples with ``start <= t <= end`` for some interval of ``ep``.
+
+    As in pynapple, the time support of the result is ``ep`` itself. A TsGroup keeps
+    its metadata and gets its ``rate`` recomputed over ``ep``; an interval set is
+    intersected with ``ep``. Lazy (dask, file-backed) data stay lazy.
+
+    Parameters
+    ----------
+    obj : DataArray or Dataset
+        A time series, a ragged TsGroup Dataset or an interval set.
+    ep : interval set
+        Any form :func:`xr_nap.interval_set` accepts.
+
+    Returns
+    -------
+    DataArray or Dataset
+        The same kind of object as ``obj``.
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> x = nap.tsd(np.arange(10.0), np.arange(10))
+    >>> r = nap.restrict(x, nap.interval_set([1, 6], [2.5, 7]))
+    >>> r.time.values, r.attrs["time_support"]
+    (array([1., 2., 6., 7.]), array([1. , 2.5, 6. , 7. ]))
+    """
+    kind = nap_type(obj)
+    if kind == "IntervalSet":
+        return intersect(obj, ep)
+    starts, ends = bounds(ep)
+    if kind == "TsGroup":
+        return _restrict_group(obj, starts, ends)
+    t = times(obj)
+    lo = np.searchsorted(t, starts, side="left")
+    hi = np.searchsorted(t, ends, side="right")
+    return with_support(take_times(obj, lo, hi), starts, ends)
+
+
+def _restrict_group(group: xr.Dataset, starts: np.ndarray, ends: np.ndarray) -> xr.Dataset:
+    spikes = np.asarray(group["spike_time"].values, dtype=np.float64)
+    offsets = unit_offsets(group)
+    keep = spike_mask(spikes, starts, ends)
+    unit_index = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    counts = np.bincount(unit_index[keep], minlength=offsets.size - 1)
+    out = group.isel({SPIKE: np.flatnonzero(keep)})
+    out["row_size"] = out["row_size"].copy(data=counts.astype(np.int64))
+    length = float(np.sum(ends - starts))
+    rate = counts / length if length > 0 else np.full(counts.shape, np.nan)
+    out["rate"] = xr.Variable(UNIT, rate, attrs={"units": "Hz"})
+    return with_support(out, starts, ends)
+
+
+def spike_mask(t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Boolean mask of the (not necessarily sorted) times inside any interval."""
+    if starts.size == 0:
+        return np.zeros(t.shape, dtype=bool)
+    k = np.searchsorted(starts, t, side="right") - 1
+    return (k >= 0) & (t <= ends[np.maximum(k, 0)])
+
+
+def get(
+    obj: xr.DataArray, start: float, end: float | None = None
+) -> xr.DataArray:
+    """Samples with ``start <= t <= end``, or the one closest to ``start`` if no end.
+
+    The time support is left unchanged (use :func:`restrict` to change it). On lazily
+    loaded data only that window is read.
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> x = nap.tsd(np.arange(10.0), np.arange(10) * 2)
+    >>> nap.get(x, 2, 4).values
+    array([4, 6, 8])
+    >>> float(nap.get(x, 3.4).time)
+    3.0
+    """
+    if nap_type(obj) in ("TsGroup", "IntervalSet"):
+        raise TypeError("get() works on time series; use restrict() on a TsGroup")
+    t = times(obj)
+    if end is None:
+        if t.size == 0:
+            raise ValueError("get() on an empty time series")
+        i = int(np.searchsorted(t, start, side="left"))
+        if i == t.size or (i > 0 and start - t[i - 1] <= t[i] - start):
+            i -= 1
+        return obj.isel({TIME: slice(i, i + 1)})
+    if end < start:
+        raise ValueError(f"end ({end}) must not precede start ({start})")
+    lo, hi = np.searchsorted(t, [start, end], side="left")[0], np.searchsorted(
+        t, end, side="right")
+    out = obj.isel({TIME: slice(int(lo), int(hi))})
+    s, e = support_bounds(obj)
+    return with_support(out, s, e)

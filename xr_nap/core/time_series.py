@@ -1,0 +1,456 @@
+"""Constructors and accessors for xr-nap's data model.
+
+Every time series is an :class:`xarray.DataArray` whose first dimension is ``time``
+(float64 seconds). A group of spike trains is a CF contiguous ragged
+:class:`xarray.Dataset`. The time support is stored in ``attrs["time_support"]`` as one
+interleaved float64 array ``[s0, e0, s1, e1, ...]``; a missing attribute means "from
+the first to the last sample".
+
+The pynapple class an object corresponds to is written in ``attrs["nap_type"]`` and, when
+that attribute has been lost, inferred from the layout (see :func:`nap_type`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from xr_nap.core.intervals import (
+    bounds,
+    drop_outside,
+    encode_support,
+    interval_set,
+    positions_in,
+)
+
+TIME = "time"
+UNIT = "unit"
+SPIKE = "spike"
+COLUMN = "column"
+SUPPORT_ATTR = "time_support"
+TYPE_ATTR = "nap_type"
+
+__all__ = [
+    "ts",
+    "tsd",
+    "tsd_frame",
+    "tsd_tensor",
+    "ts_group",
+    "nap_type",
+    "time_support",
+    "support_bounds",
+    "with_support",
+    "times",
+    "unit_spike_times",
+]
+
+
+# --------------------------------------------------------------------------- validation
+def as_time_array(t: Any, what: str = "t") -> np.ndarray:
+    """Return ``t`` as a validated 1-D float64 array of sorted, finite times in seconds.
+
+    Raises
+    ------
+    ValueError
+        If ``t`` is not 1-D, has non-finite values or is not sorted (non-decreasing).
+    """
+    if isinstance(t, xr.DataArray):
+        t = t.values
+    arr = np.asarray(t, dtype=np.float64)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError(f"{what} must be 1-D, got shape {arr.shape}")
+    if arr.size and not np.isfinite(arr).all():
+        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"{what} must be finite; {what}[{bad}] = {arr[bad]}")
+    if arr.size > 1:
+        dec = np.flatnonzero(arr[1:] < arr[:-1])
+        if dec.size:
+            i = int(dec[0])
+            raise ValueError(
+                f"{what} must be sorted in increasing order; {what}[{i}] = {arr[i]!r} > "
+                f"{what}[{i + 1}] = {arr[i + 1]!r} (sort times and data together first)"
+            )
+    return arr
+
+
+def _as_data(d: Any) -> Any:
+    """Keep lazy arrays lazy: numpy (incl. memmap) and dask pass through; other
+    array-likes (h5py, zarr, ...) are wrapped so that xarray indexes them lazily."""
+    if isinstance(d, xr.DataArray):
+        d = d.data
+    if isinstance(d, np.ndarray) or _is_duck_dask(d):
+        return d
+    if hasattr(d, "shape") and hasattr(d, "dtype") and hasattr(d, "__getitem__"):
+        from xr_nap.core.lazy import lazy_array
+
+        return lazy_array(d)
+    return np.asarray(d)
+
+
+def _is_duck_dask(d: Any) -> bool:
+    return type(d).__module__.startswith("dask.")
+
+
+def _with_support(
+    obj: xr.DataArray, t: np.ndarray, time_support: Any
+) -> xr.DataArray:
+    """Drop samples outside ``time_support`` (pynapple does the same) and store it."""
+    if time_support is None:
+        return obj
+    starts, ends = bounds(time_support)
+    keep = drop_outside(t, starts, ends)
+    if keep is not None:
+        obj = obj.isel({TIME: keep})
+    return obj.assign_attrs({SUPPORT_ATTR: encode_support(starts, ends)})
+
+
+def _time_coord(t: np.ndarray) -> xr.Variable:
+    return xr.Variable(TIME, t, attrs={"units": "s"})
+
+
+# --------------------------------------------------------------------------- constructors
+def tsd(
+    t: Any,
+    d: Any,
+    time_support: Any = None,
+    *,
+    dims: Sequence[Hashable] | None = None,
+    coords: Mapping[Hashable, Any] | None = None,
+    name: Hashable | None = None,
+    attrs: Mapping[str, Any] | None = None,
+) -> xr.DataArray:
+    """Build a time series (pynapple ``Tsd``/``TsdFrame``/``TsdTensor``) as a DataArray.
+
+    Parameters
+    ----------
+    t : array-like
+        Sample times in seconds, sorted, finite.
+    d : array-like
+        Data whose first axis is time. numpy (incl. memmap) and dask arrays are used as
+        they are; other array-likes (h5py, zarr) are wrapped lazily, never loaded.
+    time_support : interval set, optional
+        Samples outside it are dropped, as pynapple does.
+    dims : sequence of str, optional
+        Dimension names; the first must be ``"time"``. Defaults to ``("time",)``,
+        ``("time", "column")`` or ``("time", "dim_1", ...)``.
+    coords, name, attrs : optional
+        Passed to :class:`xarray.DataArray`.
+
+    Returns
+    -------
+    xarray.DataArray
+
+    Examples
+    --------
+    >>> import xr_nap as nap
+    >>> x = nap.tsd([0.0, 1.0, 2.0], [10, 11, 12], time_support=(0.5, 2.0))
+    >>> x.values
+    array([11, 12])
+    >>> x.attrs["time_support"]
+    array([0.5, 2. ])
+    """
+    t = as_time_array(t)
+    data = _as_data(d)
+    ndim = len(data.shape)
+    if ndim == 0 or data.shape[0] != t.size:
+        raise ValueError(
+            f"t has {t.size} samples but d has shape {tuple(data.shape)}; "
+            "the first axis of d must match t"
+        )
+    if dims is None:
+        dims = (TIME,) if ndim == 1 else (TIME, COLUMN) if ndim == 2 else (
+            TIME, *(f"dim_{i}" for i in range(1, ndim)))
+    dims = tuple(dims)
+    if len(dims) != ndim or dims[0] != TIME:
+        raise ValueError(f"dims must have {ndim} names starting with 'time', got {dims}")
+    all_coords = {TIME: _time_coord(t)}
+    if coords:
+        all_coords.update(coords)
+    kind = "Tsd" if ndim == 1 else "TsdFrame" if ndim == 2 else "TsdTensor"
+    out = xr.DataArray(
+        data, dims=dims, coords=all_coords, name=name,
+        attrs={TYPE_ATTR: kind, **(attrs or {})},
+    )
+    return _with_support(out, t, time_support)
+
+
+def tsd_frame(
+    t: Any,
+    d: Any,
+    columns: Sequence[Hashable] | None = None,
+    time_support: Any = None,
+    metadata: Mapping[str, Sequence[Any]] | pd.DataFrame | None = None,
+    *,
+    column_dim: str = COLUMN,
+    name: Hashable | None = None,
+) -> xr.DataArray:
+    """Build a pynapple ``TsdFrame``: dims ``("time", column_dim)``.
+
+    Per-column ``metadata`` become non-dimension coordinates on the column dimension.
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> f = nap.tsd_frame(np.arange(3.0), np.zeros((3, 2)), columns=["x", "y"],
+    ...                   metadata={"area": ["ca1", "ca3"]})
+    >>> f.dims, list(f.column.values), list(f.area.values)
+    (('time', 'column'), ['x', 'y'], ['ca1', 'ca3'])
+    """
+    data = _as_data(d)
+    if len(data.shape) == 1:
+        data = data[:, None]
+    if len(data.shape) != 2:
+        raise ValueError(f"a TsdFrame needs 2-D data, got shape {tuple(data.shape)}")
+    ncol = data.shape[1]
+    cols = np.arange(ncol) if columns is None else np.asarray(columns)
+    if cols.shape != (ncol,):
+        raise ValueError(f"{len(cols)} column names for {ncol} columns")
+    coords: dict[Hashable, Any] = {column_dim: cols}
+    coords.update(_metadata_coords(metadata, column_dim, ncol))
+    return tsd(t, data, time_support, dims=(TIME, column_dim), coords=coords, name=name)
+
+
+def tsd_tensor(t: Any, d: Any, time_support: Any = None, **kwargs: Any) -> xr.DataArray:
+    """Build a pynapple ``TsdTensor``: data of 3 or more dimensions, time first.
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> nap.tsd_tensor(np.arange(2.0), np.zeros((2, 3, 4))).dims
+    ('time', 'dim_1', 'dim_2')
+    """
+    if len(np.shape(d) if not hasattr(d, "shape") else d.shape) < 3:
+        raise ValueError("a TsdTensor needs data with at least 3 dimensions")
+    return tsd(t, d, time_support, **kwargs)
+
+
+def ts(t: Any, time_support: Any = None, *, name: Hashable | None = None) -> xr.DataArray:
+    """Build a pynapple ``Ts`` (timestamps without data).
+
+    Convention: the values of a Ts are its own times (float64), so that every
+    xarray operation keeps them aligned; ``attrs["nap_type"] == "Ts"`` marks it.
+
+    Examples
+    --------
+    >>> import xr_nap as nap
+    >>> s = nap.ts([0.1, 0.5, 0.9])
+    >>> s.attrs["nap_type"], s.values.tolist()
+    ('Ts', [0.1, 0.5, 0.9])
+    """
+    t = as_time_array(t)
+    out = xr.DataArray(
+        t, dims=(TIME,), coords={TIME: _time_coord(t)}, name=name,
+        attrs={TYPE_ATTR: "Ts", "units": "s"},
+    )
+    return _with_support(out, t, time_support)
+
+
+def ts_group(
+    units: Mapping[Any, Any] | Sequence[Any],
+    time_support: Any = None,
+    metadata: Mapping[str, Sequence[Any]] | pd.DataFrame | None = None,
+) -> xr.Dataset:
+    """Build a pynapple ``TsGroup`` as a CF contiguous ragged-array Dataset.
+
+    Parameters
+    ----------
+    units : mapping of int -> spike times, or sequence of spike times
+        Each value is array-like or a DataArray (its times are used). Sequences get
+        ids 0..n-1. Units are sorted by id, as in pynapple.
+    time_support : interval set, optional
+        Default: from the earliest to the latest spike of all units. Spikes outside it
+        are dropped.
+    metadata : mapping or DataFrame, optional
+        Per-unit columns (one value per unit, in the order of sorted ids). ``rate``
+        (spikes / total support length) is always computed.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``spike_time(spike)``, ``row_size(unit)`` (``sample_dimension="spike"``), coord
+        ``unit`` and one variable per metadata column on ``unit``.
+
+    Examples
+    --------
+    >>> import xr_nap as nap
+    >>> g = nap.ts_group({1: [0.5, 1.5], 3: [1.0]}, metadata={"area": ["ca1", "ca3"]})
+    >>> g.row_size.values.tolist(), g.rate.values.tolist()
+    ([2, 1], [2.0, 1.0])
+    """
+    if not isinstance(units, Mapping):
+        units = dict(enumerate(units))
+    ids = list(units)
+    try:
+        order = np.argsort(np.asarray(ids), kind="stable")
+    except TypeError as err:
+        raise ValueError(f"unit ids must be sortable, got {ids!r}") from err
+    ids = [ids[i] for i in order]
+    trains = [_unit_times(units[k], k) for k in ids]
+    if time_support is None:
+        nonempty = [x for x in trains if x.size]
+        time_support = (
+            (min(x[0] for x in nonempty), max(x[-1] for x in nonempty)) if nonempty
+            else np.empty((0, 2))
+        )
+    starts, ends = bounds(time_support)
+    trains = [x[positions_in(x, starts, ends)] for x in trains]
+    return _ragged_dataset(np.asarray(ids), trains, starts, ends, metadata)
+
+
+def _unit_times(x: Any, key: Any) -> np.ndarray:
+    if isinstance(x, xr.DataArray) and TIME in x.dims:
+        x = x[TIME].values
+    return as_time_array(x, what=f"unit {key!r} spike times")
+
+
+def _ragged_dataset(
+    ids: np.ndarray,
+    trains: Sequence[np.ndarray],
+    starts: np.ndarray,
+    ends: np.ndarray,
+    metadata: Any = None,
+) -> xr.Dataset:
+    """Assemble the ragged Dataset from already validated per-unit spike trains."""
+    counts = np.array([x.size for x in trains], dtype=np.int64)
+    spikes = np.concatenate(trains) if trains else np.empty(0)
+    length = float(np.sum(ends - starts))
+    rate = counts / length if length > 0 else np.full(counts.shape, np.nan)
+    data_vars: dict[str, Any] = {
+        "spike_time": xr.Variable(SPIKE, spikes, attrs={"units": "s"}),
+        "row_size": xr.Variable(
+            UNIT, counts,
+            attrs={"sample_dimension": SPIKE, "long_name": "number of spikes per unit"},
+        ),
+        "rate": xr.Variable(UNIT, rate, attrs={"units": "Hz"}),
+    }
+    for key, coord in _metadata_coords(metadata, UNIT, len(ids)).items():
+        if key != "rate":
+            data_vars[key] = coord
+    return xr.Dataset(
+        data_vars,
+        coords={UNIT: ids},
+        attrs={TYPE_ATTR: "TsGroup", SUPPORT_ATTR: encode_support(starts, ends)},
+    )
+
+
+def _metadata_coords(
+    metadata: Mapping[str, Sequence[Any]] | pd.DataFrame | None, dim: str, n: int
+) -> dict[str, xr.Variable]:
+    if metadata is None:
+        return {}
+    items = metadata.items() if not isinstance(metadata, pd.DataFrame) else (
+        (c, metadata[c].to_numpy()) for c in metadata.columns)
+    out = {}
+    for key, values in items:
+        arr = np.asarray(values)
+        if arr.ndim == 0:
+            arr = np.full(n, arr)
+        if arr.shape[:1] != (n,):
+            raise ValueError(f"metadata {key!r} has {len(arr)} values for {n} {dim}s")
+        if key in (TIME, dim):
+            raise ValueError(f"metadata name {key!r} is reserved")
+        out[str(key)] = xr.Variable(dim, arr)
+    return out
+
+
+# --------------------------------------------------------------------------- accessors
+def nap_type(obj: xr.DataArray | xr.Dataset) -> str:
+    """The pynapple class ``obj`` stands for.
+
+    One of ``"Ts"``, ``"Tsd"``, ``"TsdFrame"``, ``"TsdTensor"``, ``"TsGroup"``,
+    ``"IntervalSet"``; read from ``attrs["nap_type"]`` or inferred from the layout.
+
+    Raises
+    ------
+    TypeError
+        If ``obj`` does not follow the data model.
+    """
+    if isinstance(obj, xr.Dataset):
+        if "spike_time" in obj.variables and "row_size" in obj.variables:
+            return "TsGroup"
+        if "start" in obj.variables and "end" in obj.variables:
+            return "IntervalSet"
+        raise TypeError(
+            "this Dataset is neither a TsGroup (spike_time + row_size) nor an interval set "
+            f"(start + end); it has variables {sorted(map(str, obj.variables))}"
+        )
+    if not isinstance(obj, xr.DataArray):
+        raise TypeError(f"expected an xarray DataArray or Dataset, got {type(obj).__name__}")
+    if not obj.dims or obj.dims[0] != TIME:
+        raise TypeError(f"a time series needs 'time' as its first dimension, got {obj.dims}")
+    kind = obj.attrs.get(TYPE_ATTR)
+    if kind == "Ts":
+        return "Ts"
+    return "Tsd" if obj.ndim == 1 else "TsdFrame" if obj.ndim == 2 else "TsdTensor"
+
+
+def times(obj: xr.DataArray) -> np.ndarray:
+    """The sample times of a time series as a float64 numpy array (seconds)."""
+    if TIME not in obj.coords:
+        raise TypeError(f"object has no 'time' coordinate (dims {obj.dims})")
+    return np.asarray(obj[TIME].values, dtype=np.float64)
+
+
+def support_bounds(obj: xr.DataArray | xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """``(starts, ends)`` of the time support of ``obj`` as float64 arrays."""
+    kind = nap_type(obj)
+    if kind == "IntervalSet":
+        return bounds(obj)
+    raw = obj.attrs.get(SUPPORT_ATTR)
+    if raw is not None:
+        arr = np.asarray(raw, dtype=np.float64).reshape(-1)
+        if arr.size % 2:
+            raise ValueError(
+                f"attrs['time_support'] must hold start/end pairs, got {arr.size} values"
+            )
+        return arr[0::2].copy(), arr[1::2].copy()
+    if kind == "TsGroup":
+        t = np.asarray(obj["spike_time"].values, dtype=np.float64)
+    else:
+        t = times(obj)
+    if t.size == 0:
+        return np.empty(0), np.empty(0)
+    return np.array([t.min()]), np.array([t.max()])
+
+
+def time_support(obj: xr.DataArray | xr.Dataset) -> xr.Dataset:
+    """The time support of ``obj`` as an interval-set Dataset.
+
+    Examples
+    --------
+    >>> import xr_nap as nap
+    >>> nap.time_support(nap.tsd([1.0, 2.0, 4.0], [0, 0, 0])).start.values
+    array([1.])
+    """
+    starts, ends = support_bounds(obj)
+    return interval_set(starts, ends)
+
+
+def with_support(obj: Any, starts: np.ndarray, ends: np.ndarray) -> Any:
+    """Return ``obj`` with ``attrs["time_support"]`` set (no data copied)."""
+    return obj.assign_attrs({SUPPORT_ATTR: encode_support(starts, ends)})
+
+
+def unit_offsets(group: xr.Dataset) -> np.ndarray:
+    """Start offsets of each unit in ``spike_time`` (length n_units + 1)."""
+    sizes = np.asarray(group["row_size"].values, dtype=np.int64)
+    offsets = np.zeros(sizes.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    n = group.sizes.get(SPIKE, 0)
+    if offsets[-1] != n:
+        raise ValueError(f"row_size sums to {offsets[-1]} but there are {n} spikes")
+    return offsets
+
+
+def unit_spike_times(group: xr.Dataset) -> Iterator[tuple[Any, np.ndarray]]:
+    """Yield ``(unit_id, spike_times)`` for each unit of a ragged TsGroup Dataset."""
+    offsets = unit_offsets(group)
+    spikes = np.asarray(group["spike_time"].values, dtype=np.float64)
+    for i, uid in enumerate(group[UNIT].values):
+        yield uid.item() if hasattr(uid, "item") else uid, spikes[offsets[i]:offsets[i + 1]]

@@ -1,0 +1,84 @@
+"""Sampling one time series at the times of another (pynapple ``value_from``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import xarray as xr
+
+from xr_nap.core.intervals import bounds, ranges
+from xr_nap.core.time_series import TIME, nap_type, support_bounds, times, tsd, with_support
+
+__all__ = ["value_from"]
+
+
+def value_from(
+    obj: xr.DataArray,
+    data: xr.DataArray,
+    ep: Any = None,
+    mode: Literal["closest", "before", "after"] = "closest",
+) -> xr.DataArray:
+    """Values of ``data`` at the times of ``obj``, matched within each interval of ``ep``.
+
+    ``closest`` takes the nearest sample of ``data`` (the later one on a tie),
+    ``before`` the last one at or before the time, ``after`` the first one at or after
+    it. Times with no match in their interval get NaN. Only the matched rows of
+    ``data`` are read, so lazy data stay mostly on disk.
+
+    Parameters
+    ----------
+    obj : DataArray
+        Gives the times (a Ts or any time series).
+    data : DataArray
+        Gives the values.
+    ep : interval set, optional
+        Default: the time support of ``data``; becomes the result's support.
+    mode : {"closest", "before", "after"}
+
+    Returns
+    -------
+    xarray.DataArray
+        Times of ``obj`` inside ``ep``, values (and non-time coordinates) of ``data``.
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> pos = nap.tsd(np.arange(0.0, 10.0), np.arange(10.0) * 10)
+    >>> spikes = nap.ts([0.4, 2.6, 9.5])
+    >>> nap.value_from(spikes, pos).values
+    array([ 0., 30., 90.])
+    """
+    if mode not in ("closest", "before", "after"):
+        raise ValueError(f"mode must be 'closest', 'before' or 'after', got {mode!r}")
+    if nap_type(data) in ("TsGroup", "IntervalSet") or nap_type(obj) in ("TsGroup", "IntervalSet"):
+        raise TypeError("value_from works between time series (DataArrays with a time dim)")
+    starts, ends = support_bounds(data) if ep is None else bounds(ep)
+    t, tt = times(obj), times(data)
+    rows = ranges(np.searchsorted(t, starts, "left"), np.searchsorted(t, ends, "right"))
+    t = t[rows]
+    k = np.searchsorted(starts, t, side="right") - 1  # interval of each time
+    first = np.searchsorted(tt, starts, "left")[k]  # target rows of that interval
+    last = np.searchsorted(tt, ends, "right")[k] - 1
+    if mode == "before":
+        j = np.searchsorted(tt, t, side="right") - 1
+    elif mode == "after":
+        j = np.searchsorted(tt, t, side="left")
+    else:
+        j = np.searchsorted(tt, t, side="left")
+        prev = np.clip(j - 1, first, None)
+        nxt = np.clip(j, None, last)
+        take_prev = (j > first) & ((j > last) | (t - tt[np.clip(prev, 0, None)]
+                                                 < tt[np.clip(nxt, 0, tt.size - 1)] - t))
+        j = np.where(take_prev, prev, nxt)
+    ok = (j >= first) & (j <= last)
+    picked = data.isel({TIME: j[ok]}) if ok.all() else data.isel({TIME: j[ok]}).astype(
+        np.result_type(data.dtype, np.float64))
+    values = picked.values
+    if not ok.all():
+        full = np.full((t.size, *values.shape[1:]), np.nan, dtype=values.dtype)
+        full[ok] = values
+        values = full
+    coords = {c: v for c, v in data.coords.items() if TIME not in v.dims}
+    out = tsd(t, values, dims=data.dims, coords=coords, name=data.name, attrs=data.attrs)
+    return with_support(out, starts, ends)

@@ -1,0 +1,42 @@
+"""``load_file``: open an NWB file (lazily) or read a pynapple NPZ file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["load_file"]
+
+
+def load_file(path: str | os.PathLike, lazy_loading: bool = True) -> Any:
+    """Open ``path`` the way ``pynapple.load_file`` does.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.nwb`` -> :class:`xr_nap.NWBFile` (a read-only mapping key -> xarray object);
+        ``.npz`` -> the xarray object stored in it.
+    lazy_loading : bool, default True
+        For NWB files: keep array data in the file until indexed.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the suffix is neither ``.nwb`` nor ``.npz``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        from xr_nap.io.npz import load_npz
+
+        return load_npz(path)
+    if suffix == ".nwb":
+        from xr_nap.io.nwb import NWBFile
+
+        return NWBFile(path, lazy_loading=lazy_loading)
+    raise ValueError(f"cannot load {path}: expected a .nwb or .npz file, got {suffix!r}")

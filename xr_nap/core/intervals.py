@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from xr_nap.core.metadata import plain_array
+
 INTERVAL = "interval"
 TOUCH_GAP = 1.0e-6  # pynapple separates touching intervals by this much
 
@@ -123,7 +125,7 @@ def _dataset(starts: np.ndarray, ends: np.ndarray, meta: pd.DataFrame | None) ->
     }
     if meta is not None:
         for key in meta.columns:
-            data_vars[str(key)] = xr.Variable(INTERVAL, meta[key].to_numpy())
+            data_vars[str(key)] = xr.Variable(INTERVAL, plain_array(meta[key].to_numpy()))
     return xr.Dataset(data_vars, attrs={"nap_type": "IntervalSet"})
 
 

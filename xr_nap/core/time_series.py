@@ -26,6 +26,7 @@ from xr_nap.core.intervals import (
     interval_set,
     positions_in,
 )
+from xr_nap.core.metadata import plain_array
 
 TIME = "time"
 UNIT = "unit"
@@ -208,7 +209,7 @@ def tsd_frame(
     if len(data.shape) != 2:
         raise ValueError(f"a TsdFrame needs 2-D data, got shape {tuple(data.shape)}")
     ncol = data.shape[1]
-    cols = np.arange(ncol) if columns is None else np.asarray(columns)
+    cols = np.arange(ncol) if columns is None else plain_array(columns)
     if cols.shape != (ncol,):
         raise ValueError(f"{len(cols)} column names for {ncol} columns")
     coords: dict[Hashable, Any] = {column_dim: cols}
@@ -348,7 +349,7 @@ def _metadata_coords(
         (c, metadata[c].to_numpy()) for c in metadata.columns)
     out = {}
     for key, values in items:
-        arr = np.asarray(values)
+        arr = plain_array(values)
         if arr.ndim == 0:
             arr = np.full(n, arr)
         if arr.shape[:1] != (n,):

@@ -30,6 +30,19 @@ class ArrayAdapter(BackendArray):
         return np.asarray(self.array[key])
 
 
-def lazy_array(array: Any) -> indexing.LazilyIndexedArray:
-    """Wrap ``array`` so that an xarray object built on it reads only what is indexed."""
+def lazy_array(array: Any) -> indexing.ExplicitlyIndexed:
+    """Wrap ``array`` so that an xarray object built on it reads only what is indexed.
+
+    An array that xarray already indexes lazily is returned as it is (wrapping it twice
+    would hand xarray's own indexer objects to the inner array).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lazy = lazy_array(np.arange(5))
+    >>> lazy_array(lazy) is lazy
+    True
+    """
+    if isinstance(array, indexing.ExplicitlyIndexed):
+        return array
     return indexing.LazilyIndexedArray(ArrayAdapter(array))

@@ -1,0 +1,693 @@
+"""NPZ files in pynapple's layout, read and written without a general unpickler.
+
+pynapple saves each object as an uncompressed ``.npz`` (a zip of ``.npy`` members):
+
+============  ====================================================================
+kind          members
+============  ====================================================================
+Ts            ``t``, ``start``, ``end``, ``type``
+Tsd           ``t``, ``d``, ``start``, ``end``, ``type``
+TsdTensor     ``t``, ``d`` (3-D or more), ``start``, ``end``, ``type``
+TsdFrame      ``t``, ``d`` (2-D), ``columns``, ``start``, ``end``, ``type``, ``_metadata``
+TsGroup       ``t`` (all spikes, time-sorted), ``index`` (unit id of each spike),
+              ``keys`` (unit ids), ``start``, ``end``, ``type``, ``_metadata``, optional
+              ``d`` (one value per spike), one member per metadata column (older files)
+IntervalSet   ``start``, ``end``, ``type``, ``_metadata``
+============  ====================================================================
+
+``_metadata`` is a pickled 0-d object array holding a dict ``{column: array}`` (pynapple
+0.9 and later) or ``{column: {row label: value}}`` (``DataFrame.to_dict()``, older files).
+Files without ``type`` (pynapple before 0.4) are recognised from their members, as
+pynapple does.
+
+Reading never runs a general unpickler: plain arrays are read with
+``allow_pickle=False`` and pickled object arrays go through :class:`SafeUnpickler`,
+which can only rebuild numpy arrays, dtypes and numpy scalars around pickle's own
+containers (dict, list, tuple, str, bytes, numbers, None). Anything else in a file is
+refused with :class:`UnsafeNPZError` before it can run.
+
+Writing produces files ``pynapple.load_file`` reads back with the same times, values,
+time support and metadata. TsGroup metadata are written as plain members (one per
+column), which pynapple reads and which need no pickle at all; IntervalSet and TsdFrame
+metadata can only be read by pynapple from the pickled ``_metadata`` dict, so xr-nap
+writes that dict with numpy arrays only. Names, attributes and other coordinates of
+xarray objects are not part of pynapple's layout and are not saved: use ``to_netcdf`` or
+``to_zarr`` for a full-fidelity copy.
+
+Path rule: ``.npz`` is appended unless the name already ends with ``.npz`` (any case):
+``"group"`` -> ``group.npz``, ``"x.npz"`` -> ``x.npz``, ``"data.v2"`` ->
+``data.v2.npz``. (pynapple replaces the last suffix instead and would write
+``data.npz`` for ``"data.v2"``.)
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import struct
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from xarray.backends import BackendEntrypoint
+
+from xr_nap.core.intervals import INTERVAL, bounds, interval_set
+from xr_nap.core.time_series import (
+    SPIKE,
+    TIME,
+    UNIT,
+    _ragged_dataset,
+    nap_type,
+    support_bounds,
+    ts,
+    tsd,
+    tsd_frame,
+    unit_offsets,
+)
+
+__all__ = [
+    "save",
+    "load_npz",
+    "NPZFormatError",
+    "UnsafeNPZError",
+    "SafeUnpickler",
+    "NPZBackendEntrypoint",
+]
+
+# Members each kind needs, in the order pynapple tries them when ``type`` is absent.
+EXPECTED = {
+    "TsGroup": {"t", "start", "end", "index"},
+    "TsdFrame": {"t", "d", "start", "end", "columns"},
+    "TsdTensor": {"t", "d", "start", "end"},
+    "Tsd": {"t", "d", "start", "end"},
+    "Ts": {"t", "start", "end"},
+    "IntervalSet": {"start", "end"},
+}
+# TsGroup members that are never per-unit metadata (pynapple's list).
+_GROUP_RESERVED = {"start", "end", "t", "index", "d", "rate", "keys", "_metadata", "type"}
+SPIKE_DATA = "spike_data"  # per-spike values of a TsGroup of Tsd (pynapple's ``d``)
+DATA_VAR = "data"  # the variable holding a time series in the backend's Dataset
+
+
+class NPZFormatError(ValueError):
+    """The file is not a valid pynapple NPZ file (missing members, bad shapes, ...)."""
+
+
+class UnsafeNPZError(NPZFormatError):
+    """The file holds a pickle that would build something other than plain data."""
+
+
+# --------------------------------------------------------------------------- safe reading
+def _allowed_globals() -> dict[tuple[str, str], Any]:
+    multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray
+    allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
+    # numpy 1.x pickles name numpy.core, numpy 2.x numpy._core: accept both spellings.
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        allowed[(module, "_reconstruct")] = multiarray._reconstruct
+        allowed[(module, "scalar")] = multiarray.scalar
+    return allowed
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """An unpickler that can only rebuild numpy arrays, dtypes and scalars.
+
+    Every global a pickle refers to goes through :meth:`find_class`; only numpy's array
+    reconstruction helpers are returned, so no other callable (``os.system``,
+    ``builtins.eval``, a class with a ``__reduce__``, ...) can ever be called. Pickle's
+    built-in containers and literals (dict, list, tuple, str, bytes, numbers, None) need
+    no global and are accepted.
+
+    Examples
+    --------
+    >>> import io, pickle, numpy as np
+    >>> SafeUnpickler(io.BytesIO(pickle.dumps({"a": np.arange(2)}))).load()
+    {'a': array([0, 1])}
+    >>> SafeUnpickler(io.BytesIO(pickle.dumps(print))).load()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    xr_nap.io.npz.UnsafeNPZError: refusing to unpickle builtins.print: ...
+    """
+
+    _ALLOWED = _allowed_globals()
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return self._ALLOWED[(module, name)]
+        except KeyError:
+            raise UnsafeNPZError(
+                f"refusing to unpickle {module}.{name}: only plain numpy arrays, scalars "
+                "and strings are accepted"
+            ) from None
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise UnsafeNPZError("refusing a pickle with persistent ids")
+
+
+def _read_header(fp: Any, where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(fp)
+        if version == (1, 0):
+            return fmt.read_array_header_1_0(fp)
+        if version == (2, 0):
+            return fmt.read_array_header_2_0(fp)
+    except ValueError as err:
+        raise NPZFormatError(f"{where}: not a valid .npy member ({err})") from None
+    raise NPZFormatError(f"{where}: unsupported .npy format version {version}")
+
+
+class _Archive:
+    """Read-only view of an NPZ file: member names, headers and safely read arrays."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as err:
+            raise NPZFormatError(f"{path} is not an NPZ (zip) file: {err}") from None
+        self.members = {
+            info.filename[:-4]: info
+            for info in self.zip.infolist() if info.filename.endswith(".npy")
+        }
+
+    def close(self) -> None:
+        self.zip.close()
+
+    def __enter__(self) -> _Archive:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def keys(self) -> list[str]:
+        return list(self.members)
+
+    def header(self, key: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+        with self.zip.open(self.members[key]) as fp:
+            return _read_header(fp, f"{self.path.name}[{key!r}]")
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self.members:
+            raise NPZFormatError(f"{self.path.name} has no member {key!r}")
+        where = f"{self.path.name}[{key!r}]"
+        info = self.members[key]
+        with self.zip.open(info) as fp:
+            shape, fortran, dtype = _read_header(fp, where)
+            if dtype.hasobject:
+                return self._unpickle(fp, where)
+            # Refuse members whose header promises more data than the member holds
+            # (truncated files, zip bombs) before allocating anything.
+            nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if nbytes > info.file_size:
+                raise NPZFormatError(
+                    f"{where}: header announces {nbytes} bytes of data but the member "
+                    f"holds {info.file_size} (truncated or corrupted file)"
+                )
+        with self.zip.open(info) as fp:
+            try:
+                return np.lib.format.read_array(fp, allow_pickle=False)
+            except ValueError as err:
+                raise NPZFormatError(f"{where}: {err}") from None
+
+    def memmap(self, key: str) -> np.ndarray:
+        """Memory-map an uncompressed member (the array stays in the file)."""
+        info = self.members[key]
+        if info.compress_type != zipfile.ZIP_STORED:
+            return self[key]
+        with open(self.path, "rb") as raw:
+            raw.seek(info.header_offset)
+            local = raw.read(30)
+            name_len, extra_len = struct.unpack("<HH", local[26:30])
+            raw.seek(info.header_offset + 30 + name_len + extra_len)
+            shape, fortran, dtype = _read_header(raw, f"{self.path.name}[{key!r}]")
+            if dtype.hasobject:
+                return self[key]
+            offset = raw.tell()
+        if int(np.prod(shape)) == 0:
+            return np.empty(shape, dtype=dtype)
+        return np.memmap(self.path, dtype=dtype, mode="r", offset=offset, shape=shape,
+                         order="F" if fortran else "C")
+
+    def _unpickle(self, fp: Any, where: str) -> np.ndarray:
+        try:
+            obj = SafeUnpickler(fp).load()
+        except UnsafeNPZError as err:
+            raise UnsafeNPZError(f"{where}: {err}") from None
+        except Exception as err:  # malformed pickles raise many kinds of errors
+            raise NPZFormatError(f"{where}: unreadable pickled object array ({err})") from None
+        if not isinstance(obj, np.ndarray):
+            raise NPZFormatError(f"{where}: expected a pickled array, got {type(obj).__name__}")
+        return obj
+
+
+# --------------------------------------------------------------------------- loading
+def _kind(archive: _Archive) -> str:
+    """The pynapple class stored in the file: its ``type`` member, else the layout."""
+    keys = set(archive.keys())
+    if "type" in keys:
+        raw = archive["type"]
+        kind = str(raw.reshape(-1)[0]) if raw.size else ""
+        if kind in EXPECTED:
+            missing = EXPECTED[kind] - keys
+            if missing:
+                raise NPZFormatError(
+                    f"{archive.path.name} says it holds a {kind} but lacks member(s) "
+                    f"{sorted(missing)}"
+                )
+            return kind
+    if EXPECTED["TsGroup"] <= keys:
+        return "TsGroup"
+    if "d" in keys and EXPECTED["Tsd"] <= keys:
+        ndim = len(archive.header("d")[0])
+        return "Tsd" if ndim == 1 else "TsdFrame" if ndim == 2 else "TsdTensor"
+    for kind in ("Ts", "IntervalSet"):
+        if EXPECTED[kind] <= keys:
+            return kind
+    raise NPZFormatError(
+        f"{archive.path.name} is not a pynapple NPZ file: it has members "
+        f"{sorted(keys)}, but every pynapple object needs at least 'start' and 'end' "
+        "(plus 't' for time series, 'd' for data, 'index' for a TsGroup)"
+    )
+
+
+def _vector(archive: _Archive, key: str, numeric: bool = True) -> np.ndarray:
+    arr = archive[key]
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise NPZFormatError(f"{archive.path.name}[{key!r}] must be 1-D, got shape {arr.shape}")
+    if numeric and arr.dtype.kind not in "biuf":
+        raise NPZFormatError(
+            f"{archive.path.name}[{key!r}] must be numeric, got dtype {arr.dtype}"
+        )
+    return arr
+
+
+def _support(archive: _Archive) -> tuple[np.ndarray, np.ndarray]:
+    start, end = _vector(archive, "start"), _vector(archive, "end")
+    if start.size != end.size:
+        raise NPZFormatError(
+            f"{archive.path.name}: {start.size} starts but {end.size} ends"
+        )
+    return bounds(interval_set(start, end))
+
+
+def _metadata(archive: _Archive, labels: np.ndarray) -> dict[str, np.ndarray]:
+    """Decode ``_metadata``: ``{col: values}`` or ``{col: {label: value}}``."""
+    if "_metadata" not in archive.members:
+        return {}
+    raw = archive["_metadata"]
+    where = f"{archive.path.name}['_metadata']"
+    obj = raw.item() if raw.size == 1 else None
+    if obj is None or (isinstance(obj, dict) and not obj):
+        return {}
+    if not isinstance(obj, dict):
+        raise NPZFormatError(f"{where}: expected a dict of columns, got {type(obj).__name__}")
+    out = {}
+    for col, values in obj.items():
+        if isinstance(values, dict):  # DataFrame.to_dict(): align on row labels
+            lookup = {_plain(k): v for k, v in values.items()}
+            try:
+                values = [lookup[_plain(k)] for k in labels]
+            except KeyError as err:
+                raise NPZFormatError(f"{where}: column {col!r} has no value for {err}") from None
+        arr = np.asarray(values)
+        if arr.shape[:1] != (len(labels),):
+            raise NPZFormatError(
+                f"{where}: column {col!r} has {len(arr)} values for {len(labels)} rows"
+            )
+        out[str(col)] = _tidy(arr)
+    return out
+
+
+def _plain(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _tidy(arr: np.ndarray) -> np.ndarray:
+    """Object arrays of strings (pandas' habit) become numpy string arrays."""
+    if arr.dtype == object and arr.size and all(isinstance(v, str) for v in arr.flat):
+        return arr.astype(str)
+    return arr
+
+
+def _load_series(archive: _Archive, kind: str, mmap: bool) -> xr.DataArray:
+    name = archive.path.name
+    t = _vector(archive, "t")
+    support = np.stack(_support(archive), axis=1)
+    if kind == "Ts":
+        return ts(t, time_support=support)
+    d = archive.memmap("d") if mmap else archive["d"]
+    if d.dtype.hasobject:
+        raise NPZFormatError(f"{name}['d'] holds Python objects; expected numeric data")
+    if d.ndim == 0 or d.shape[0] != t.size:
+        raise NPZFormatError(f"{name}: 't' has {t.size} times but 'd' has shape {d.shape}")
+    if kind == "TsdFrame":
+        if d.ndim != 2:
+            raise NPZFormatError(f"{name}: a TsdFrame needs 2-D 'd', got shape {d.shape}")
+        columns = _vector(archive, "columns", numeric=False) if "columns" in archive.members \
+            else np.arange(d.shape[1])
+        if columns.size != d.shape[1]:
+            raise NPZFormatError(
+                f"{name}: {columns.size} column names for {d.shape[1]} data columns"
+            )
+        meta = _metadata(archive, columns)
+        return tsd_frame(t, d, columns=columns, time_support=support, metadata=meta or None)
+    if (kind == "Tsd") != (d.ndim == 1) or (kind == "TsdTensor" and d.ndim < 3):
+        raise NPZFormatError(f"{name}: a {kind} cannot hold 'd' of shape {d.shape}")
+    return tsd(t, d, time_support=support)
+
+
+def _load_group(archive: _Archive) -> xr.Dataset:
+    name = archive.path.name
+    t = _vector(archive, "t")
+    index = _vector(archive, "index")
+    if index.size != t.size:
+        raise NPZFormatError(f"{name}: {t.size} spike times but {index.size} unit indices")
+    if index.dtype.kind == "f" and not np.array_equal(index, np.round(index)):
+        raise NPZFormatError(f"{name}['index'] holds non-integer unit ids")
+    keys = np.unique(_vector(archive, "keys") if "keys" in archive.members else index)
+    data = archive["d"] if "d" in archive.members else None
+    if data is not None and data.shape != t.shape:
+        raise NPZFormatError(f"{name}: 'd' has shape {data.shape} for {t.size} spikes")
+    starts, ends = _support(archive)
+
+    # Unit position of each spike; spikes of unlisted units or outside the support are
+    # dropped, as pynapple's loader does.
+    pos = np.searchsorted(keys, index)
+    keep = pos < keys.size
+    keep[keep] = keys[pos[keep]] == index[keep]
+    slot = np.searchsorted(ends, t, side="left")
+    inside = slot < ends.size
+    inside[inside] = starts[slot[inside]] <= t[inside]
+    keep &= inside
+    if not keep.all():
+        t, pos = t[keep], pos[keep]
+        data = None if data is None else data[keep]
+    # Group spikes by unit, keeping time order inside each unit. A radix sort on small
+    # integers is linear; times that are not globally sorted need a lexsort.
+    if t.size > 1 and np.any(t[1:] < t[:-1]):
+        order = np.lexsort((t, pos))
+    else:
+        order = np.argsort(pos.astype(np.uint16 if keys.size < 2**16 else np.int64),
+                           kind="stable")
+    spikes = t[order].astype(np.float64, copy=False)
+    counts = np.bincount(pos, minlength=keys.size)
+    trains = np.split(spikes, np.cumsum(counts)[:-1])
+
+    meta = _metadata(archive, keys)
+    for key in archive.keys():  # one member per column (pynapple's second route)
+        if key not in _GROUP_RESERVED and key not in meta:
+            shape = archive.header(key)[0]
+            if len(shape) >= 1 and shape[0] == keys.size:
+                meta[key] = _tidy(archive[key])
+    meta.pop("rate", None)
+    group = _ragged_dataset(keys, trains, starts, ends, meta or None)
+    if data is not None:
+        group[SPIKE_DATA] = xr.Variable(SPIKE, data[order])
+    return group
+
+
+def load_npz(path: str | os.PathLike, mmap: bool = False) -> xr.DataArray | xr.Dataset:
+    """Read an NPZ file written by pynapple (any version) or by :func:`save`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` file.
+    mmap : bool, default False
+        Memory-map the data (``d``) of a time series instead of reading it, when the
+        member is stored uncompressed (pynapple and xr-nap never compress): the
+        DataArray then reads only what is indexed.
+
+    Returns
+    -------
+    xarray.DataArray or xarray.Dataset
+        Ts/Tsd/TsdFrame/TsdTensor as a DataArray, TsGroup/IntervalSet as a Dataset,
+        with time support and metadata.
+
+    Raises
+    ------
+    NPZFormatError
+        If the file is not a pynapple NPZ file, misses members or has inconsistent
+        lengths (the message names the member).
+    UnsafeNPZError
+        If a pickled member would build anything but plain numpy data.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, xr_nap as nap
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> path = nap.save(nap.tsd([0.0, 1.0, 2.0], [5, 6, 7]), tmp / "x")
+    >>> path.name
+    'x.npz'
+    >>> nap.load_npz(path).values
+    array([5, 6, 7])
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    with _Archive(path) as archive:
+        kind = _kind(archive)
+        if kind == "TsGroup":
+            return _load_group(archive)
+        if kind == "IntervalSet":
+            starts, ends = _vector(archive, "start"), _vector(archive, "end")
+            if starts.size != ends.size:
+                raise NPZFormatError(f"{path.name}: {starts.size} starts but {ends.size} ends")
+            meta = _metadata(archive, np.arange(starts.size))
+            return interval_set(starts, ends, metadata=meta or None)
+        return _load_series(archive, kind, mmap)
+
+
+# --------------------------------------------------------------------------- saving
+def npz_path(path: str | os.PathLike) -> Path:
+    """Where :func:`save` writes: ``.npz`` appended unless the name ends with it.
+
+    Examples
+    --------
+    >>> npz_path("a/group").name, npz_path("x.NPZ").name, npz_path("data.v2").name
+    ('group.npz', 'x.NPZ', 'data.v2.npz')
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".npz":
+        path = path.with_name(path.name + ".npz")
+    return path
+
+
+def _write_member(zf: zipfile.ZipFile, key: str, value: Any) -> None:
+    """Write one ``.npy`` member; lazy DataArrays are written one time block at a time."""
+    with zf.open(key + ".npy", "w", force_zip64=True) as fp:
+        if isinstance(value, xr.DataArray):
+            from xr_nap.core.blocks import time_blocks
+
+            header = {"descr": np.lib.format.dtype_to_descr(value.dtype),
+                      "fortran_order": False, "shape": tuple(value.shape)}
+            np.lib.format.write_array_header_1_0(fp, header)
+            for c0, c1 in time_blocks(value, 0, value.shape[0]):
+                block = np.ascontiguousarray(value.isel({TIME: slice(c0, c1)}).values)
+                fp.write(memoryview(block).cast("B"))
+        else:
+            np.lib.format.write_array(fp, np.asanyarray(value), allow_pickle=True)
+
+
+def _atomic_npz(path: Path, members: Iterable[tuple[str, Any]]) -> None:
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save to {path}: it is a directory")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot save to {path}: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+                for key, value in members:
+                    _write_member(zf, key, value)
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _type_member(kind: str) -> np.ndarray:
+    return np.array([kind], dtype=np.str_)
+
+
+def _column(values: Any, what: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"metadata {what!r} must be 1-D to be saved, got shape {arr.shape}")
+    return _tidy(arr)
+
+
+def _pickled_dict(columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """pynapple's ``_metadata`` member: a 0-d object array holding ``{name: array}``."""
+    holder = np.empty((), dtype=object)
+    holder[()] = dict(columns)
+    return holder
+
+
+def _series_members(obj: xr.DataArray, kind: str) -> list[tuple[str, Any]]:
+    members: list[tuple[str, Any]] = [("t", np.asarray(obj[TIME].values, np.float64))]
+    if kind != "Ts":
+        in_memory = isinstance(obj.variable._data, np.ndarray)
+        members.append(("d", obj.values if in_memory else obj))
+    starts, ends = support_bounds(obj)
+    members += [("start", starts), ("end", ends), ("type", _type_member(kind))]
+    if kind == "TsdFrame":
+        dim = obj.dims[1]
+        columns = np.asarray(obj[dim].values) if dim in obj.coords else np.arange(obj.shape[1])
+        members.append(("columns", _tidy(columns)))
+        meta = {str(k): _column(c.values, str(k)) for k, c in obj.coords.items()
+                if c.dims == (dim,) and k != dim}
+        if meta:
+            members.append(("_metadata", _pickled_dict(meta)))
+    return members
+
+
+def _group_members(group: xr.Dataset) -> list[tuple[str, Any]]:
+    ids = np.asarray(group[UNIT].values)
+    if ids.dtype.kind not in "iu":
+        raise ValueError(f"pynapple needs integer unit ids to save a TsGroup, got {ids.dtype}")
+    offsets = unit_offsets(group)
+    spikes = np.asarray(group["spike_time"].values, dtype=np.float64)
+    index = np.repeat(ids.astype(np.int64), np.diff(offsets))
+    order = np.argsort(spikes, kind="stable")  # pynapple's layout is time-sorted
+    starts, ends = support_bounds(group)
+    members: list[tuple[str, Any]] = [
+        ("type", _type_member("TsGroup")), ("t", spikes[order]), ("index", index[order]),
+    ]
+    if SPIKE_DATA in group:
+        members.append(("d", np.asarray(group[SPIKE_DATA].values)[order]))
+    members += [("keys", ids), ("start", starts), ("end", ends)]
+    plain, pickled = [], {}
+    for key, var in group.data_vars.items():
+        if var.dims != (UNIT,) or key in ("row_size", "rate"):
+            continue
+        values = _column(var.values, str(key))
+        # Plain members need no pickle; names pynapple reserves and object columns
+        # go to the pickled dict it also reads.
+        if key in _GROUP_RESERVED or values.dtype.hasobject:
+            pickled[str(key)] = values
+        else:
+            plain.append((str(key), values))
+    if pickled:
+        members.append(("_metadata", _pickled_dict(pickled)))
+    return members + plain
+
+
+def _interval_members(ep: xr.Dataset) -> list[tuple[str, Any]]:
+    starts, ends = bounds(ep)
+    members: list[tuple[str, Any]] = [
+        ("start", starts), ("end", ends), ("type", _type_member("IntervalSet")),
+    ]
+    meta = {str(k): _column(v.values, str(k)) for k, v in ep.data_vars.items()
+            if v.dims == (INTERVAL,) and k not in ("start", "end")}
+    if meta:
+        members.append(("_metadata", _pickled_dict(meta)))
+    return members
+
+
+def save(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike) -> Path:
+    """Save ``obj`` as an NPZ file in pynapple's layout (``obj.nap.save(path)``).
+
+    ``pynapple.load_file`` reads the file back with the same times, values, time
+    support and metadata. The file is written to a temporary name in the same folder
+    and renamed over ``path`` only when complete.
+
+    Parameters
+    ----------
+    obj : DataArray or Dataset
+        Any xr-nap object (Ts, Tsd, TsdFrame, TsdTensor, TsGroup, IntervalSet). Lazy
+        data are written one block at a time.
+    path : str or path-like
+        Target file; ``.npz`` is appended unless the name already ends with ``.npz``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder does not exist.
+    IsADirectoryError
+        If ``path`` is a directory.
+    ValueError
+        If ``obj`` cannot be represented in pynapple's layout (e.g. non-integer unit
+        ids, metadata that are not 1-D).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, xr_nap as nap
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> ep = nap.interval_set([0, 10], [5, 20], metadata={"label": ["a", "b"]})
+    >>> back = nap.load_npz(ep.nap.save(tmp / "epochs"))
+    >>> back.end.values, back.label.values
+    (array([ 5., 20.]), array(['a', 'b'], dtype='<U1'))
+    """
+    kind = nap_type(obj)
+    if kind == "TsGroup":
+        members = _group_members(obj)
+    elif kind == "IntervalSet":
+        members = _interval_members(obj)
+    else:
+        members = _series_members(obj, kind)
+    target = npz_path(path)
+    _atomic_npz(target, members)
+    return target
+
+
+# --------------------------------------------------------------------------- xarray backend
+class NPZBackendEntrypoint(BackendEntrypoint):
+    """``xr.open_dataset(path, engine="nap_npz")``: a pynapple NPZ file as a Dataset.
+
+    TsGroup and IntervalSet files give their Dataset. A time series (Ts, Tsd, TsdFrame,
+    TsdTensor) gives a Dataset with one variable, ``"data"``, carrying the series'
+    attributes (``nap_type``, ``time_support``); ``xr.open_dataarray(path,
+    engine="nap_npz")`` returns that DataArray directly. ``mmap=True`` memory-maps the
+    data instead of reading them.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, xarray as xr, xr_nap as nap
+    >>> path = nap.save(nap.tsd([0.0, 1.0], [1.5, 2.5]), pathlib.Path(tempfile.mkdtemp()) / "x")
+    >>> ds = xr.open_dataset(path, engine="nap_npz")
+    >>> ds.data.attrs["nap_type"], ds.data.values
+    ('Tsd', array([1.5, 2.5]))
+    """
+
+    description = "pynapple NPZ files (Ts, Tsd, TsdFrame, TsdTensor, TsGroup, IntervalSet)"
+    open_dataset_parameters = ("filename_or_obj", "drop_variables", "mmap")
+
+    def open_dataset(
+        self,
+        filename_or_obj: Any,
+        *,
+        drop_variables: str | Iterable[str] | None = None,
+        mmap: bool = False,
+    ) -> xr.Dataset:
+        if isinstance(filename_or_obj, io.IOBase):
+            raise TypeError("the nap_npz engine reads files by path, not file objects")
+        obj = load_npz(filename_or_obj, mmap=mmap)
+        if isinstance(obj, xr.DataArray):
+            obj = obj.to_dataset(name=DATA_VAR)
+        if drop_variables is not None:
+            obj = obj.drop_vars(
+                [drop_variables] if isinstance(drop_variables, str) else list(drop_variables),
+                errors="ignore",
+            )
+        return obj
+
+    def guess_can_open(self, filename_or_obj: Any) -> bool:
+        try:
+            return Path(filename_or_obj).suffix.lower() == ".npz"
+        except TypeError:
+            return False

@@ -1,0 +1,672 @@
+"""Tuning curves and mutual information (pynapple 0.11 ``compute_tuning_curves`` & co).
+
+The feature space is cut into bins exactly as :func:`numpy.histogramdd` does (edges
+``linspace(min, max, n + 1)``, bins ``[e_i, e_{i+1})`` with the last one closed, values
+outside dropped). A spike (or a sample of a continuous signal) takes the feature value
+of the closest feature sample inside its epoch, as pynapple's ``value_from`` does.
+
+Features are read one block at a time (:func:`xr_nap.core.blocks.reduce_time`): one
+pass finds the range when it is not given, one pass digitizes every sample (occupancy)
+and picks the bins of the rows matched by spikes. A lazy (file- or dask-backed) feature
+is never loaded whole.
+
+Differences from pynapple 0.11, on purpose:
+
+- NaN feature values are ignored (not counted in occupancy, spikes matched to them
+  dropped). pynapple raises "autodetected range of [nan, nan] is not finite" when the
+  range is not given and drops them otherwise.
+- the legacy 1-D/2-D functions return the xarray result of :func:`tuning_curves`
+  instead of a DataFrame / a ``(dict, bins)`` pair; the values are the same.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from xr_nap.core.blocks import reduce_time, segment_sums
+from xr_nap.core.intervals import bounds, ranges
+from xr_nap.core.restrict import spike_mask
+from xr_nap.core.time_series import (
+    TIME,
+    UNIT,
+    nap_type,
+    support_bounds,
+    times,
+    unit_offsets,
+)
+
+__all__ = [
+    "tuning_curves",
+    "compute_tuning_curves",
+    "compute_1d_tuning_curves",
+    "compute_2d_tuning_curves",
+    "compute_1d_tuning_curves_continuous",
+    "compute_2d_tuning_curves_continuous",
+    "compute_discrete_tuning_curves",
+    "compute_response_per_epoch",
+    "compute_mutual_information",
+    "compute_1d_mutual_info",
+    "compute_2d_mutual_info",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+def _epoch_rows(t: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """Row ranges ``[lo, hi)`` of the sorted times ``t`` inside each closed interval."""
+    return np.searchsorted(t, starts, "left"), np.searchsorted(t, ends, "right")
+
+
+def _local_rows(lo: np.ndarray, hi: np.ndarray, c0: int, c1: int) -> np.ndarray:
+    """Positions (relative to ``c0``) of the rows of ``[c0, c1)`` inside some range."""
+    return ranges(np.clip(lo, c0, c1), np.clip(hi, c0, c1)) - c0
+
+
+def _columns(block: np.ndarray) -> np.ndarray:
+    return block.reshape(block.shape[0], -1)
+
+
+def _digitize(values: np.ndarray, edges: Sequence[np.ndarray]) -> np.ndarray:
+    """Flat (C-order) bin index of each row of ``values`` (n, D); -1 when outside."""
+    flat = np.zeros(values.shape[0], dtype=np.int64)
+    ok = np.ones(values.shape[0], dtype=bool)
+    for i, e in enumerate(edges):
+        k = np.searchsorted(e, values[:, i], side="right") - 1
+        k[values[:, i] == e[-1]] = e.size - 2  # the last bin is closed
+        ok &= (k >= 0) & (k < e.size - 1)
+        flat = flat * (e.size - 1) + k
+    return np.where(ok, flat, -1)
+
+
+def _feature_minmax(features: xr.DataArray, lo: np.ndarray, hi: np.ndarray):
+    """nanmin / nanmax of each feature column over the rows in ``[lo, hi)`` (chunked)."""
+    ncol = int(np.prod(features.shape[1:], dtype=np.int64))
+    nonempty = hi > lo
+    if not nonempty.any():
+        return np.full(ncol, np.nan), np.full(ncol, np.nan)
+
+    def part(block, c0):
+        vals = _columns(block)[_local_rows(lo, hi, c0, c0 + block.shape[0])]
+        vals = vals.astype(np.float64)
+        vals[~np.isfinite(vals)] = np.nan
+        if vals.shape[0] == 0:
+            return np.full((2, ncol), np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            return np.stack([np.nanmin(vals, axis=0), np.nanmax(vals, axis=0)])
+
+    def combine(parts):
+        stacked = np.stack(parts)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmin(stacked[:, 0], axis=0), np.nanmax(stacked[:, 1], axis=0)
+
+    return reduce_time(features, part, combine, int(lo[nonempty][0]), int(hi.max()))
+
+
+def _feature_pass(
+    features: xr.DataArray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    edges: Sequence[np.ndarray],
+    want: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One chunked pass over the feature rows in ``[lo, hi)``.
+
+    Returns the occupancy (sample count per flat bin) and the flat bin of each row in
+    the sorted array ``want`` (-1 when outside the bins).
+    """
+    nflat = int(np.prod([e.size - 1 for e in edges]))
+    occupancy = np.zeros(nflat, dtype=np.int64)
+    picked = np.full(want.size, -1, dtype=np.int64)
+    nonempty = hi > lo
+    if not nonempty.any():
+        return occupancy, picked
+
+    def part(block, c0):
+        c1 = c0 + block.shape[0]
+        vals = _columns(block)
+        b = _digitize(vals[_local_rows(lo, hi, c0, c1)], edges)
+        a, z = np.searchsorted(want, [c0, c1])
+        return np.bincount(b[b >= 0], minlength=nflat), a, _digitize(vals[want[a:z] - c0], edges)
+
+    def combine(parts):
+        for occ, a, wb in parts:
+            occupancy[:] += occ
+            picked[a:a + wb.size] = wb
+        return occupancy, picked
+
+    return reduce_time(features, part, combine, int(lo[nonempty][0]), int(hi.max()))
+
+
+def _closest_rows(t: np.ndarray, tt: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """Row of ``tt`` closest to each (sorted, inside some interval) time of ``t`` within
+    the same interval -- pynapple's ``value_from`` matching; -1 when there is none."""
+    from xr_nap.core.time_series import ts, tsd
+    from xr_nap.core.value_from import value_from
+
+    if t.size == 0:
+        return np.empty(0, dtype=np.int64)
+    proxy = tsd(tt, np.arange(tt.size, dtype=np.float64))
+    rows = value_from(ts(t), proxy, ep=(starts, ends) if starts.size != 1 else
+                      (starts[0], ends[0])).values
+    return np.where(np.isnan(rows), -1, rows).astype(np.int64)
+
+
+def _bin_edges(features, lo, hi, bins, range_, ndim):
+    """Edges per feature, following :func:`numpy.histogramdd`."""
+    if np.ndim(bins) == 0:
+        bins = [bins] * ndim
+    if range_ is None:
+        range_ = [None] * ndim
+    if len(range_) != ndim:
+        raise ValueError(f"range should have one (min, max) entry per feature ({ndim})")
+    need = [i for i in np.arange(ndim) if np.ndim(bins[i]) == 0 and range_[i] is None]
+    mins = maxs = None
+    if need:
+        mins, maxs = _feature_minmax(features, lo, hi)
+    edges = []
+    for i in range(ndim):
+        spec = bins[i]
+        if np.ndim(spec) == 1:
+            e = np.asarray(spec, dtype=np.float64)
+            if e.size < 2 or np.any(e[:-1] > e[1:]):
+                raise ValueError(f"bins[{i}] must hold at least 2 increasing edges")
+            edges.append(e)
+            continue
+        if np.ndim(spec) != 0 or int(spec) != spec or spec < 1:
+            raise ValueError(f"bins[{i}] must be a positive integer or a 1-D array of edges")
+        if range_[i] is not None:
+            first, last = (float(x) for x in range_[i])
+            if first > last:
+                raise ValueError(f"range[{i}]: max must be larger than min, got {range_[i]}")
+            if not (np.isfinite(first) and np.isfinite(last)):
+                raise ValueError(f"range[{i}] must be finite, got {range_[i]}")
+        else:
+            first, last = float(mins[i]), float(maxs[i])
+            if not np.isfinite(first):  # no finite sample: numpy's empty-input range
+                first, last = 0.0, 1.0
+        if first == last:
+            first, last = first - 0.5, last + 0.5
+        edges.append(np.linspace(first, last, int(spec) + 1))
+    return edges
+
+
+def _sampling_rate(t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+    """1 / mean of the time steps inside each epoch (pynapple's ``time_diff`` mean)."""
+    diffs = np.diff(t)[ranges(lo, hi - 1)] if t.size > 1 else np.empty(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(1.0 / np.mean(diffs)) if diffs.size else float("nan")
+
+
+def _feature_names(features: xr.DataArray, feature_names: Any) -> list[str]:
+    if features.ndim == 1:
+        default = ["0" if features.name is None else str(features.name)]
+    else:
+        default = [str(c) for c in features[features.dims[1]].values]
+    if feature_names is None:
+        return default
+    if isinstance(feature_names, str) or not all(isinstance(n, str) for n in feature_names):
+        raise TypeError("feature_names should be a list of strings.")
+    if len(feature_names) != len(default):
+        raise ValueError(
+            f"feature_names has {len(feature_names)} names for {len(default)} features")
+    return list(feature_names)
+
+
+def _unit_coords(obj: xr.DataArray | xr.Dataset, kind: str) -> dict[Hashable, Any]:
+    """``unit`` ids and per-unit metadata of a TsGroup / the columns of a TsdFrame."""
+    if kind == "TsGroup":
+        coords: dict[Hashable, Any] = {UNIT: obj[UNIT].values}
+        for key, var in obj.data_vars.items():
+            if var.dims == (UNIT,) and key != "row_size":
+                coords[key] = (UNIT, var.values)
+        return coords
+    if kind == "TsdFrame":
+        dim = obj.dims[1]
+        coords = {UNIT: obj[dim].values}
+        for key, var in obj.coords.items():
+            if var.dims == (dim,) and key != dim:
+                coords[key] = (UNIT, var.values)
+        return coords
+    return {UNIT: np.array([0])}
+
+
+# --------------------------------------------------------------------------- N-D
+def tuning_curves(
+    data: xr.DataArray | xr.Dataset,
+    features: xr.DataArray,
+    bins: int | Sequence[Any] = 10,
+    range: Sequence[Any] | None = None,  # noqa: A002  (pynapple's name)
+    epochs: Any = None,
+    fs: float | None = None,
+    feature_names: Sequence[str] | None = None,
+    return_pandas: bool = False,
+    return_counts: bool = False,
+) -> xr.DataArray | pd.DataFrame:
+    """N-dimensional tuning curves of spikes or continuous signals against features.
+
+    Same semantics as pynapple 0.11's ``compute_tuning_curves``: spike counts per bin
+    divided by the occupancy (feature samples per bin) times ``fs`` (rates in Hz); for
+    continuous ``data``, the mean of its samples in each bin. Unvisited bins are NaN.
+
+    Parameters
+    ----------
+    data : Dataset or DataArray
+        A ragged TsGroup Dataset or a Ts (spikes), or a Tsd/TsdFrame (continuous).
+    features : DataArray
+        A Tsd (one feature) or a TsdFrame (one column per feature). May be lazy.
+    bins : int, sequence of int, or sequence of edge arrays
+        As :func:`numpy.histogramdd`; for one feature the edges may be given directly.
+    range : sequence of (min, max) or None, optional
+        Outer edges per feature when ``bins`` are counts (default: the finite min/max).
+    epochs : interval set, optional
+        Default: the time support of ``features``.
+    fs : float, optional
+        Sampling rate of the features; default 1 / mean time step inside ``epochs``.
+    feature_names : list of str, optional
+        Default: the feature's name (``"0"`` if none) or the TsdFrame column labels.
+    return_pandas : bool
+        Return ``result.to_pandas().T`` (one feature only).
+    return_counts : bool
+        For spikes, return counts (not divided by occupancy).
+
+    Returns
+    -------
+    xarray.DataArray
+        dims ``("unit", *feature_names)``, bin-centre coordinates, unit metadata as
+        coordinates on ``unit``; attrs ``occupancy``, ``bin_edges``, ``fs`` and, for a
+        TsGroup, ``rates`` (Hz over ``epochs``).
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> t = np.arange(0, 100, 0.1)
+    >>> group = nap.ts_group({1: t, 2: t[::2]})
+    >>> feature = nap.tsd(t, t % 1)
+    >>> tc = nap.tuning_curves(group, feature, bins=10)
+    >>> tc.dims, tc.sel(unit=1).values[:3]
+    (('unit', '0'), array([10., 10., 10.]))
+    """
+    kind = nap_type(data)
+    if kind not in ("TsGroup", "Ts", "Tsd", "TsdFrame"):
+        raise TypeError(f"data should be a TsGroup, Ts, Tsd or TsdFrame, got a {kind}")
+    if not isinstance(features, xr.DataArray) or nap_type(features) not in ("Tsd", "TsdFrame"):
+        raise TypeError("features should be a Tsd or TsdFrame DataArray")
+    names = _feature_names(features, feature_names)
+    ndim = len(names)
+    if ndim == 1 and np.ndim(bins) == 1 and len(bins) > 1:
+        bins = [bins]
+    if np.ndim(bins) != 0 and len(bins) != ndim:
+        raise ValueError(
+            f"bins should contain one specification per feature (expected {ndim}, got "
+            f"{len(bins)}); to give edges for several features, pass one array per feature")
+    if range is not None and isinstance(range, tuple) and np.ndim(range[0]) == 0 and \
+            range[0] is not None:
+        if ndim != 1:
+            raise ValueError("range should be a sequence of tuples, one for each feature.")
+        range = [range]
+
+    starts, ends = support_bounds(features) if epochs is None else bounds(epochs)
+    tf = times(features)
+    lo, hi = _epoch_rows(tf, starts, ends)
+    if fs is None:
+        fs = _sampling_rate(tf, lo, hi)
+    if not isinstance(fs, (int, float, np.floating, np.integer)):
+        raise TypeError("fs should be a number (int or float)")
+    edges = _bin_edges(features, lo, hi, bins, range, ndim)
+    shape = tuple(e.size - 1 for e in edges)
+
+    if kind in ("TsGroup", "Ts"):
+        counts, occupancy, rates = _spike_counts(data, kind, features, tf, starts, ends,
+                                                 lo, hi, edges)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tc = counts if return_counts else counts / occupancy * fs
+    else:
+        tc, occupancy = _continuous_means(data, features, tf, starts, ends, lo, hi, edges)
+        rates = None
+    occupancy = occupancy.reshape(shape).astype(np.float64)
+    coords = _unit_coords(data, kind)
+    for name, e in zip(names, edges, strict=True):
+        coords[name] = e[:-1] + np.diff(e) / 2
+    attrs: dict[str, Any] = {"occupancy": occupancy, "bin_edges": edges, "fs": fs}
+    if rates is not None:
+        attrs["rates"] = rates
+    out = xr.DataArray(tc.reshape((-1, *shape)), dims=(UNIT, *names), coords=coords,
+                       attrs=attrs)
+    return out.to_pandas().T if return_pandas else out
+
+
+compute_tuning_curves = tuning_curves
+
+
+def _spike_counts(data, kind, features, tf, starts, ends, lo, hi, edges):
+    """Spike counts per (unit, flat bin), occupancy per flat bin, rates per unit."""
+    if kind == "Ts":
+        spikes, offsets = times(data), np.array([0, data.sizes[TIME]])
+    else:
+        spikes = np.asarray(data["spike_time"].values, dtype=np.float64)
+        offsets = unit_offsets(data)
+    n_units = offsets.size - 1
+    unit = np.repeat(np.arange(n_units), np.diff(offsets))
+    keep = spike_mask(spikes, starts, ends)
+    spikes, unit = spikes[keep], unit[keep]
+    order = np.argsort(spikes, kind="stable")
+    rows = np.full(spikes.size, -1, dtype=np.int64)
+    rows[order] = _closest_rows(spikes[order], tf, starts, ends)
+    want, inverse = np.unique(rows[rows >= 0], return_inverse=True)
+    occupancy, picked = _feature_pass(features, lo, hi, edges, want)
+    flat = np.full(spikes.size, -1, dtype=np.int64)
+    flat[rows >= 0] = picked[inverse]
+    nflat = occupancy.size
+    ok = flat >= 0
+    counts = np.bincount(unit[ok] * nflat + flat[ok], minlength=n_units * nflat)
+    length = float(np.sum(ends - starts))
+    per_unit = np.bincount(unit, minlength=n_units)
+    rates = per_unit / length if length > 0 else np.full(n_units, np.nan)
+    return counts.reshape(n_units, nflat).astype(np.float64), occupancy, rates
+
+
+def _continuous_means(data, features, tf, starts, ends, lo, hi, edges):
+    """Mean of each data column per flat bin (pynapple: 0 where a visited bin got no
+    sample or a NaN; NaN where unvisited) and the occupancy."""
+    td = times(data)
+    dlo, dhi = _epoch_rows(td, starts, ends)
+    drows = ranges(dlo, dhi)
+    rows = _closest_rows(td[drows], tf, starts, ends)
+    want, inverse = np.unique(rows[rows >= 0], return_inverse=True)
+    occupancy, picked = _feature_pass(features, lo, hi, edges, want)
+    flat = np.full(drows.size, -1, dtype=np.int64)
+    flat[rows >= 0] = picked[inverse]
+    nflat = occupancy.size
+    ncol = int(np.prod(data.shape[1:], dtype=np.int64))
+    sums = np.zeros((ncol, nflat))
+    n = np.zeros(nflat)
+    if drows.size:
+        def part(block, c0):
+            a, z = np.searchsorted(drows, [c0, c0 + block.shape[0]])
+            b = flat[a:z]
+            ok = b >= 0
+            vals = _columns(block)[drows[a:z][ok] - c0]
+            return (np.stack([np.bincount(b[ok], weights=vals[:, c], minlength=nflat)
+                              for c in np.arange(ncol)]) if ncol else np.zeros((0, nflat)),
+                    np.bincount(b[ok], minlength=nflat))
+
+        def combine(parts):
+            for s, c in parts:
+                sums[:] += s
+                n[:] += c
+            return sums, n
+
+        reduce_time(data, part, combine, int(drows[0]), int(drows[-1]) + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tc = sums / np.where(n == 0, np.nan, n)
+    tc[np.isnan(tc)] = 0.0
+    tc[:, occupancy == 0] = np.nan
+    return tc, occupancy
+
+
+# --------------------------------------------------------------------------- per epoch
+def compute_response_per_epoch(
+    data: xr.DataArray | xr.Dataset, epochs_dict: Mapping[Hashable, Any],
+    return_pandas: bool = False,
+) -> xr.DataArray | pd.DataFrame:
+    """Mean response of each unit in each named interval set (pynapple 0.11).
+
+    Spikes give a rate (spikes inside / total length); continuous data the mean of
+    the samples inside (read block by block).
+
+    Returns
+    -------
+    xarray.DataArray
+        dims ``("unit", "epochs")``.
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> g = nap.ts_group({1: np.arange(0, 100, 0.1)})
+    >>> r = nap.compute_discrete_tuning_curves(g, {"a": nap.interval_set(0, 30)})
+    >>> round(float(r.sel(unit=1, epochs="a")), 3)
+    10.033
+    """
+    kind = nap_type(data)
+    if kind not in ("TsGroup", "Ts", "Tsd", "TsdFrame"):
+        raise TypeError(f"data should be a TsGroup, Ts, Tsd or TsdFrame, got a {kind}")
+    if not isinstance(epochs_dict, Mapping) or not epochs_dict:
+        raise TypeError("epochs_dict should be a non-empty dictionary of interval sets.")
+    columns = []
+    for ep in epochs_dict.values():
+        starts, ends = bounds(ep)
+        if kind in ("TsGroup", "Ts"):
+            if kind == "Ts":
+                spikes, offsets = times(data), np.array([0, data.sizes[TIME]])
+            else:
+                spikes = np.asarray(data["spike_time"].values, dtype=np.float64)
+                offsets = unit_offsets(data)
+            unit = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+            n = np.bincount(unit[spike_mask(spikes, starts, ends)],
+                            minlength=offsets.size - 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                columns.append(n / float(np.sum(ends - starts)))
+        else:
+            lo, hi = _epoch_rows(times(data), starts, ends)
+            total = segment_sums(data, lo, hi).sum(axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                columns.append(total.reshape(-1) / int(np.sum(hi - lo)))
+    coords = _unit_coords(data, kind)
+    coords["epochs"] = list(epochs_dict.keys())
+    out = xr.DataArray(np.stack(columns, axis=1), dims=(UNIT, "epochs"), coords=coords)
+    return out.to_pandas().T if return_pandas else out
+
+
+def compute_discrete_tuning_curves(
+    group: xr.DataArray | xr.Dataset, dict_ep: Mapping[Hashable, Any]
+) -> xr.DataArray:
+    """Legacy name of :func:`compute_response_per_epoch` (removed pynapple API).
+
+    Returns the DataArray ``(unit, epochs)``; pynapple returned its transpose as a
+    DataFrame.
+    """
+    return compute_response_per_epoch(group, dict_ep)
+
+
+# --------------------------------------------------------------------------- legacy 1-D/2-D
+def _legacy_check_1(feature: xr.DataArray) -> None:
+    if not isinstance(feature, xr.DataArray) or feature.ndim > 2 or (
+            feature.ndim == 2 and feature.shape[1] != 1):
+        raise TypeError("feature should be a Tsd (or TsdFrame with 1 column only)")
+
+
+def _legacy_check_2(features: xr.DataArray) -> None:
+    if not isinstance(features, xr.DataArray) or features.ndim != 2 or \
+            features.shape[1] != 2:
+        raise TypeError("features should be a TsdFrame with 2 columns")
+
+
+def compute_1d_tuning_curves(
+    group: xr.Dataset, feature: xr.DataArray, nb_bins: int, ep: Any = None,
+    minmax: Sequence[float] | None = None,
+) -> xr.DataArray:
+    """1-D tuning curves of a TsGroup (legacy pynapple API).
+
+    Same values as pynapple's (a DataFrame bins x units there); here the
+    :func:`tuning_curves` DataArray ``(unit, feature)``.
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> t = np.arange(0, 10, 0.1)
+    >>> tc = nap.compute_1d_tuning_curves(nap.ts_group({0: t}), nap.tsd(t, t), 5)
+    >>> tc.shape
+    (1, 5)
+    """
+    _legacy_check_1(feature)
+    return tuning_curves(group, feature, nb_bins, range=None if minmax is None else
+                         [tuple(minmax)], epochs=ep)
+
+
+def compute_1d_tuning_curves_continuous(
+    tsdframe: xr.DataArray, feature: xr.DataArray, nb_bins: int, ep: Any = None,
+    minmax: Sequence[float] | None = None,
+) -> xr.DataArray:
+    """1-D tuning curves of continuous data (legacy pynapple API); see
+    :func:`compute_1d_tuning_curves`."""
+    _legacy_check_1(feature)
+    return tuning_curves(tsdframe, feature, nb_bins, range=None if minmax is None else
+                         [tuple(minmax)], epochs=ep)
+
+
+def _range_2d(minmax):
+    return None if minmax is None else [(minmax[0], minmax[1]), (minmax[2], minmax[3])]
+
+
+def compute_2d_tuning_curves(
+    group: xr.Dataset, features: xr.DataArray, nb_bins: int | tuple[int, int],
+    ep: Any = None, minmax: Sequence[float] | None = None,
+) -> xr.DataArray:
+    """2-D tuning curves of a TsGroup (legacy pynapple API).
+
+    ``minmax`` is ``(xmin, xmax, ymin, ymax)``. pynapple returned ``(dict unit -> 2-D
+    array, [x centres, y centres])``; here the :func:`tuning_curves` DataArray
+    ``(unit, x, y)`` with the same values.
+    """
+    _legacy_check_2(features)
+    return tuning_curves(group, features, nb_bins, range=_range_2d(minmax), epochs=ep)
+
+
+def compute_2d_tuning_curves_continuous(
+    tsdframe: xr.DataArray, features: xr.DataArray, nb_bins: int | tuple[int, int],
+    ep: Any = None, minmax: Sequence[float] | None = None,
+) -> xr.DataArray:
+    """2-D tuning curves of continuous data (legacy pynapple API); see
+    :func:`compute_2d_tuning_curves`."""
+    _legacy_check_2(features)
+    return tuning_curves(tsdframe, features, nb_bins, range=_range_2d(minmax), epochs=ep)
+
+
+# --------------------------------------------------------------------------- information
+def compute_mutual_information(
+    tuning_curves: xr.DataArray, rates: Sequence[float] | np.ndarray | None = None
+) -> xr.DataArray:
+    """Skaggs spatial information of each unit, in bits/sec and bits/spike.
+
+    ``I = sum_x p(x) f(x) log2(f(x) / r)`` with ``p`` the normalised occupancy,
+    ``f`` the tuning curve and ``r`` the mean rate (``attrs["rates"]``, ``rates`` or,
+    with a warning, ``sum_x p(x) f(x)``); bits/spike is ``I / r``.
+
+    Returns
+    -------
+    xarray.DataArray
+        dims ``("unit", "measure")`` with ``measure = ["bits/sec", "bits/spike"]``;
+        ``.to_pandas()`` gives pynapple's DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> t = np.arange(0, 100, 0.01)
+    >>> pos = nap.tsd(t, t / 100)
+    >>> tc = nap.tuning_curves(nap.ts_group({1: t[(t > 20) & (t < 30)]}), pos, 10)
+    >>> mi = nap.compute_mutual_information(tc)
+    >>> float(mi.sel(unit=1, measure="bits/spike")).__round__(3)
+    3.322
+    """
+    if not isinstance(tuning_curves, xr.DataArray):
+        raise TypeError("tuning_curves should be an xarray.DataArray from tuning_curves()")
+    if "occupancy" not in tuning_curves.attrs:
+        raise ValueError("No occupancy found in tuning curves (attrs['occupancy']).")
+    if rates is not None:
+        if not isinstance(rates, (list, np.ndarray)):
+            raise TypeError("rates should be a list or array.")
+        if len(rates) != tuning_curves.shape[0]:
+            raise ValueError("dimension of rates should match that of the tuning curves.")
+    occupancy = np.asarray(tuning_curves.attrs["occupancy"], dtype=np.float64)
+    occupancy = occupancy / np.nansum(occupancy)
+    fx = np.asarray(tuning_curves.values, dtype=np.float64)
+    axes = tuple(np.arange(1, fx.ndim))
+    fr = tuning_curves.attrs.get("rates") if rates is None else rates
+    if fr is None:
+        warnings.warn("Estimating mean firing rates from tuning curves, they were not in "
+                      "the tuning curves nor passed.", UserWarning, stacklevel=2)
+        fr = np.nansum(fx * occupancy, axis=axes)
+    fr = np.asarray(fr, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logfx = np.log2(fx / np.expand_dims(fr, axis=axes))
+        logfx[~np.isfinite(logfx)] = 0.0
+        bits_sec = np.nansum(occupancy * fx * logfx, axis=axes)
+        bits_spike = bits_sec / fr
+    return xr.DataArray(
+        np.stack([bits_sec, bits_spike], axis=1), dims=(UNIT, "measure"),
+        coords={UNIT: tuning_curves[UNIT].values if UNIT in tuning_curves.coords
+                else np.arange(fx.shape[0]), "measure": ["bits/sec", "bits/spike"]},
+    )
+
+
+def _legacy_tc_array(tc: Any, ndim: int) -> xr.DataArray:
+    """Tuning curves given as the legacy DataFrame/array/dict, as ``(unit, ...)``."""
+    if isinstance(tc, xr.DataArray):
+        return tc
+    if isinstance(tc, pd.DataFrame) and ndim == 1:
+        return xr.DataArray(tc.values.T, dims=(UNIT, "0"), coords={UNIT: tc.columns.values})
+    if isinstance(tc, Mapping):
+        return xr.DataArray(np.array([tc[k] for k in tc]), dims=(UNIT, "0", "1"),
+                            coords={UNIT: list(tc)})
+    arr = np.asarray(tc, dtype=np.float64)
+    if ndim == 1:
+        return xr.DataArray(arr.T, dims=(UNIT, "0"), coords={UNIT: np.arange(arr.shape[1])})
+    return xr.DataArray(arr, dims=(UNIT, "0", "1"), coords={UNIT: np.arange(arr.shape[0])})
+
+
+def _legacy_info(tcs, features, ep, minmax, bitssec, ndim):
+    """pynapple's legacy SI: occupancy on ``linspace(nanmin, nanmax)`` edges of all
+    feature samples, counted inside ``ep`` (all samples without it)."""
+    tf = times(features)
+    all_lo, all_hi = np.array([0]), np.array([tf.size])
+    if minmax is None:
+        mins, maxs = _feature_minmax(features, all_lo, all_hi)
+    else:
+        mins, maxs = np.asarray(minmax[0::2], float), np.asarray(minmax[1::2], float)
+    edges = [np.linspace(mins[i], maxs[i], tcs.shape[i + 1] + 1) for i in range(ndim)]
+    lo, hi = (all_lo, all_hi) if ep is None else _epoch_rows(tf, *bounds(ep))
+    occupancy, _ = _feature_pass(features, lo, hi, edges, np.empty(0, dtype=np.int64))
+    occupancy = occupancy.reshape(tcs.shape[1:]).astype(np.float64)
+    tcs = tcs.drop_attrs().assign_attrs(occupancy=occupancy / occupancy.sum())
+    mi = compute_mutual_information(tcs)
+    return mi.sel(measure="bits/sec" if bitssec else "bits/spike", drop=True).rename("SI")
+
+
+def compute_1d_mutual_info(
+    tc: Any, feature: xr.DataArray, ep: Any = None, minmax: Sequence[float] | None = None,
+    bitssec: bool = False,
+) -> xr.DataArray:
+    """Spatial information of 1-D tuning curves (legacy pynapple API).
+
+    ``tc`` is a :func:`compute_1d_tuning_curves` result (or pynapple's DataFrame /
+    a bins x units array). Mean rates are estimated from the curves (with a warning), as
+    in pynapple. Returns a DataArray named ``SI`` on ``unit`` (bits/spike, or bits/sec
+    with ``bitssec=True``).
+    """
+    _legacy_check_1(feature)
+    if not isinstance(bitssec, bool):
+        raise TypeError("Argument bitssec should be of type bool")
+    return _legacy_info(_legacy_tc_array(tc, 1), feature, ep, minmax, bitssec, 1)
+
+
+def compute_2d_mutual_info(
+    dict_tc: Any, features: xr.DataArray, ep: Any = None,
+    minmax: Sequence[float] | None = None, bitssec: bool = False,
+) -> xr.DataArray:
+    """Spatial information of 2-D tuning curves (legacy pynapple API).
+
+    ``dict_tc`` is a :func:`compute_2d_tuning_curves` result, a dict unit -> 2-D array
+    or a (units, nx, ny) array; ``minmax`` is ``(xmin, xmax, ymin, ymax)``. Returns a
+    DataArray named ``SI`` on ``unit``.
+    """
+    _legacy_check_2(features)
+    if not isinstance(bitssec, bool):
+        raise TypeError("Argument bitssec should be of type bool")
+    return _legacy_info(_legacy_tc_array(dict_tc, 2), features, ep, minmax, bitssec, 2)

@@ -57,6 +57,7 @@ import xarray as xr
 from xarray.backends import BackendEntrypoint
 
 from xr_nap.core.intervals import INTERVAL, bounds, interval_set
+from xr_nap.core.metadata import plain_array
 from xr_nap.core.time_series import (
     SPIKE,
     TIME,
@@ -321,19 +322,12 @@ def _metadata(archive: _Archive, labels: np.ndarray) -> dict[str, np.ndarray]:
             raise NPZFormatError(
                 f"{where}: column {col!r} has {len(arr)} values for {len(labels)} rows"
             )
-        out[str(col)] = _tidy(arr)
+        out[str(col)] = plain_array(arr)
     return out
 
 
 def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
-
-
-def _tidy(arr: np.ndarray) -> np.ndarray:
-    """Object arrays of strings (pandas' habit) become numpy string arrays."""
-    if arr.dtype == object and arr.size and all(isinstance(v, str) for v in arr.flat):
-        return arr.astype(str)
-    return arr
 
 
 def _load_series(archive: _Archive, kind: str, mmap: bool) -> xr.DataArray:
@@ -405,7 +399,7 @@ def _load_group(archive: _Archive) -> xr.Dataset:
         if key not in _GROUP_RESERVED and key not in meta:
             shape = archive.header(key)[0]
             if len(shape) >= 1 and shape[0] == keys.size:
-                meta[key] = _tidy(archive[key])
+                meta[key] = plain_array(archive[key])
     meta.pop("rate", None)
     group = _ragged_dataset(keys, trains, starts, ends, meta or None)
     if data is not None:
@@ -523,7 +517,7 @@ def _column(values: Any, what: str) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise ValueError(f"metadata {what!r} must be 1-D to be saved, got shape {arr.shape}")
-    return _tidy(arr)
+    return plain_array(arr)
 
 
 def _pickled_dict(columns: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -543,7 +537,7 @@ def _series_members(obj: xr.DataArray, kind: str) -> list[tuple[str, Any]]:
     if kind == "TsdFrame":
         dim = obj.dims[1]
         columns = np.asarray(obj[dim].values) if dim in obj.coords else np.arange(obj.shape[1])
-        members.append(("columns", _tidy(columns)))
+        members.append(("columns", plain_array(columns)))
         meta = {str(k): _column(c.values, str(k)) for k, c in obj.coords.items()
                 if c.dims == (dim,) and k != dim}
         if meta:

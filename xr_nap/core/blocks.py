@@ -32,7 +32,7 @@ def _block_rows(obj: xr.DataArray, block_bytes: int) -> int:
     return max(block_bytes // row, 1)
 
 
-def time_blocks(obj: xr.DataArray, lo: int, hi: int, block_bytes: int = BLOCK_BYTES):
+def time_blocks(obj: xr.DataArray, lo: int, hi: int, block_bytes: int | None = None):
     """Row ranges ``(c0, c1)`` covering ``[lo, hi)``: dask chunks or bounded windows."""
     if in_memory(obj):
         return [(lo, hi)] if hi > lo else []
@@ -40,7 +40,7 @@ def time_blocks(obj: xr.DataArray, lo: int, hi: int, block_bytes: int = BLOCK_BY
         edges = np.concatenate([[0], np.cumsum(obj.chunks[0])])
         return [(max(a, lo), min(b, hi)) for a, b in zip(edges[:-1], edges[1:], strict=True)
                 if b > lo and a < hi]
-    step = _block_rows(obj, block_bytes)
+    step = _block_rows(obj, block_bytes or BLOCK_BYTES)
     return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
 
 
@@ -50,7 +50,7 @@ def reduce_time(
     combine: Callable[[list[Any]], Any],
     lo: int = 0,
     hi: int | None = None,
-    block_bytes: int = BLOCK_BYTES,
+    block_bytes: int | None = None,
 ) -> Any:
     """``combine([func(block, first_row) for each block of rows lo..hi])``.
 

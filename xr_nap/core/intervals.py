@@ -60,7 +60,8 @@ def _is_canonical(starts: np.ndarray, ends: np.ndarray) -> bool:
 def bounds(ep: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(starts, ends)`` float64 arrays of an interval set given in any accepted form.
 
-    Accepts an interval-set Dataset, a ``(start, end)`` pair, an ``(n, 2)`` array, a
+    Accepts an interval-set Dataset, a ``(start, end)`` pair of numbers, a
+    ``(starts, ends)`` tuple of sequences, an ``(n, 2)`` array or list of pairs, a
     DataFrame with ``start``/``end`` columns, or a pynapple ``IntervalSet``. Input that
     is not sorted/disjoint is normalised as :func:`interval_set` does.
     """
@@ -147,6 +148,8 @@ def _as_pairs(start: Any, end: Any) -> tuple[np.ndarray, np.ndarray, Any]:
             start, (tuple, list, np.ndarray)
         ):  # pynapple IntervalSet or similar
             return np.asarray(start.start), np.asarray(start.end), None
+        if isinstance(start, tuple) and len(start) == 2 and np.ndim(start[0]) == 1:
+            return start[0], start[1], None  # a (starts, ends) tuple of sequences
         arr = np.asarray(start, dtype=np.float64)
         if arr.size == 0:
             return np.empty(0), np.empty(0), None

@@ -97,7 +97,10 @@ def spike_mask(t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarra
 def get(
     obj: xr.DataArray, start: float, end: float | None = None
 ) -> xr.DataArray:
-    """Samples with ``start <= t <= end``, or the one closest to ``start`` if no end.
+    """Samples with ``start <= t <= end``, or the one sample closest to ``start``.
+
+    Without ``end`` the result has no ``time`` dimension (``time`` becomes a scalar
+    coordinate), as pynapple returns a single value; on a tie the later sample wins.
 
     The time support is left unchanged (use :func:`restrict` to change it). On lazily
     loaded data only that window is read.
@@ -118,9 +121,9 @@ def get(
         if t.size == 0:
             raise ValueError("get() on an empty time series")
         i = int(np.searchsorted(t, start, side="left"))
-        if i == t.size or (i > 0 and start - t[i - 1] <= t[i] - start):
+        if i == t.size or (i > 0 and start - t[i - 1] < t[i] - start):
             i -= 1
-        return obj.isel({TIME: slice(i, i + 1)})
+        return obj.isel({TIME: i})
     if end < start:
         raise ValueError(f"end ({end}) must not precede start ({start})")
     lo, hi = np.searchsorted(t, [start, end], side="left")[0], np.searchsorted(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
 import xarray as xr
 
-from xr_nap.core.intervals import interval_set
+from xr_nap.core.intervals import interval_set, positions_in
 from xr_nap.core.time_series import TIME, nap_type, support_bounds, times, with_support
 
 __all__ = ["threshold"]
@@ -61,6 +62,11 @@ def threshold(
     cont = np.append(prev_same[1:], False)[closes]
     nxt_t = t[np.minimum(nxt, t.size - 1)]
     new_e = np.where(cont, nxt_t - half_back[np.minimum(nxt, t.size - 1)], t[closes])
-    out = obj.isel({TIME: np.flatnonzero(passed)})
-    ep = interval_set(new_s, new_e)
-    return with_support(out, ep["start"].values, ep["end"].values)
+    with warnings.catch_warnings():  # a one-sample run at an edge has no duration
+        warnings.simplefilter("ignore")
+        ep = interval_set(new_s, new_e)
+    ns, ne = ep["start"].values, ep["end"].values
+    rows = np.flatnonzero(passed)
+    # as in pynapple, samples left outside the new support (zero-length runs) go
+    out = obj.isel({TIME: rows[positions_in(t[rows], ns, ne)]})
+    return with_support(out, ns, ne)

@@ -101,9 +101,14 @@ def _is_duck_dask(d: Any) -> bool:
 def _with_support(
     obj: xr.DataArray, t: np.ndarray, time_support: Any
 ) -> xr.DataArray:
-    """Drop samples outside ``time_support`` (pynapple does the same) and store it."""
+    """Store the time support; drop samples outside it (pynapple does the same).
+
+    Without one, the support is [first, last sample] (empty for fewer than two
+    distinct times, as pynapple drops zero-length intervals).
+    """
     if time_support is None:
-        return obj
+        starts, ends = (t[:1], t[-1:]) if t.size and t[-1] > t[0] else (t[:0], t[:0])
+        return obj.assign_attrs({SUPPORT_ATTR: encode_support(starts, ends)})
     starts, ends = bounds(time_support)
     keep = drop_outside(t, starts, ends)
     if keep is not None:
@@ -200,7 +205,7 @@ def tsd_frame(
     >>> import numpy as np, xr_nap as nap
     >>> f = nap.tsd_frame(np.arange(3.0), np.zeros((3, 2)), columns=["x", "y"],
     ...                   metadata={"area": ["ca1", "ca3"]})
-    >>> f.dims, list(f.column.values), list(f.area.values)
+    >>> f.dims, f.column.values.tolist(), f.area.values.tolist()
     (('time', 'column'), ['x', 'y'], ['ca1', 'ca3'])
     """
     data = _as_data(d)
@@ -293,13 +298,14 @@ def ts_group(
         raise ValueError(f"unit ids must be sortable, got {ids!r}") from err
     ids = [ids[i] for i in order]
     trains = [_unit_times(units[k], k) for k in ids]
-    if time_support is None:
+    if time_support is None:  # first to last spike of all units, as pynapple
         nonempty = [x for x in trains if x.size]
-        time_support = (
-            (min(x[0] for x in nonempty), max(x[-1] for x in nonempty)) if nonempty
-            else np.empty((0, 2))
-        )
-    starts, ends = bounds(time_support)
+        first = min((x[0] for x in nonempty), default=0.0)
+        last = max((x[-1] for x in nonempty), default=0.0)
+        starts, ends = (np.array([first]), np.array([last])) if last > first else (
+            np.empty(0), np.empty(0))
+    else:
+        starts, ends = bounds(time_support)
     trains = [x[positions_in(x, starts, ends)] for x in trains]
     return _ragged_dataset(np.asarray(ids), trains, starts, ends, metadata)
 

@@ -45,7 +45,7 @@ def value_from(
     --------
     >>> import numpy as np, xr_nap as nap
     >>> pos = nap.tsd(np.arange(0.0, 10.0), np.arange(10.0) * 10)
-    >>> spikes = nap.ts([0.4, 2.6, 9.5])
+    >>> spikes = nap.ts([0.4, 2.6, 8.7])
     >>> nap.value_from(spikes, pos).values
     array([ 0., 30., 90.])
     """
@@ -64,13 +64,13 @@ def value_from(
         j = np.searchsorted(tt, t, side="right") - 1
     elif mode == "after":
         j = np.searchsorted(tt, t, side="left")
-    else:
-        j = np.searchsorted(tt, t, side="left")
-        prev = np.clip(j - 1, first, None)
-        nxt = np.clip(j, None, last)
-        take_prev = (j > first) & ((j > last) | (t - tt[np.clip(prev, 0, None)]
-                                                 < tt[np.clip(nxt, 0, tt.size - 1)] - t))
-        j = np.where(take_prev, prev, nxt)
+    else:  # nearest of the neighbours inside the interval; the later one on a tie
+        j = np.clip(np.searchsorted(tt, t, side="left"), first, last + 1)
+        has_prev, has_next = j > first, j <= last
+        top = max(tt.size - 1, 0)
+        d_prev = t - tt[np.clip(j - 1, 0, top)]
+        d_next = tt[np.clip(j, 0, top)] - t
+        j = np.where(has_prev & (~has_next | (d_prev < d_next)), j - 1, j)
     ok = (j >= first) & (j <= last)
     picked = data.isel({TIME: j[ok]}) if ok.all() else data.isel({TIME: j[ok]}).astype(
         np.result_type(data.dtype, np.float64))

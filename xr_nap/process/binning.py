@@ -15,7 +15,6 @@ import xarray as xr
 
 from xr_nap.core.blocks import segment_sums
 from xr_nap.core.intervals import bounds
-from xr_nap.core.restrict import spike_mask
 from xr_nap.core.time_series import (
     TIME,
     UNIT,
@@ -125,16 +124,17 @@ def _count_group(group, bin_size, starts, ends, dtype):
     offsets = unit_offsets(group)
     n_units = offsets.size - 1
     unit_index = np.repeat(np.arange(n_units), np.diff(offsets))
-    if bin_size is None:
-        left, right, centre = starts, ends, starts + (ends - starts) / 2
-        interval = np.arange(starts.size)
-        inside = spike_mask(spikes, starts, ends)
-        b = np.searchsorted(left, spikes, side="right") - 1
+    if bin_size is None:  # one closed bin [s, e] per interval
+        left, right, centre, interval = starts, None, starts + (ends - starts) / 2, None
     else:
         left, right, centre, interval = time_bins(starts, ends, bin_size)
-        b = np.searchsorted(left, spikes, side="right") - 1
+    b = np.searchsorted(left, spikes, side="right") - 1
+    inside = b >= 0
+    if left.size:
         safe = np.maximum(b, 0)
-        inside = (b >= 0) & (spikes < right[safe]) & (spikes <= ends[interval[safe]])
+        inside &= spikes <= (ends[safe] if interval is None else ends[interval[safe]])
+        if right is not None:
+            inside &= spikes < right[safe]
     flat = b[inside] * n_units + unit_index[inside]
     counts = np.bincount(flat, minlength=centre.size * n_units).reshape(centre.size, n_units)
     coords = {UNIT: group[UNIT].values}

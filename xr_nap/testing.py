@@ -1,0 +1,127 @@
+"""Assertions and small sample data for tests (xr-nap's and its users').
+
+Examples
+--------
+>>> import xr_nap as nap
+>>> from xr_nap.testing import assert_nap_equal, sample_session
+>>> s = sample_session(duration=20.0, n_units=3, seed=1)
+>>> sorted(s)
+['epochs', 'lfp', 'position', 'units']
+>>> assert_nap_equal(s["units"], nap.restrict(s["units"], nap.time_support(s["units"])))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from xr_nap.core.intervals import bounds, interval_set
+from xr_nap.core.time_series import (
+    nap_type,
+    support_bounds,
+    times,
+    ts_group,
+    tsd,
+    tsd_frame,
+)
+
+__all__ = ["assert_nap_equal", "assert_support_equal", "sample_session"]
+
+
+def assert_support_equal(a: Any, b: Any, atol: float = 0.0) -> None:
+    """Assert two objects (or interval sets) have the same time support."""
+    sa = support_bounds(a) if not _is_interval_like(a) else bounds(a)
+    sb = support_bounds(b) if not _is_interval_like(b) else bounds(b)
+    for name, x, y in (("starts", sa[0], sb[0]), ("ends", sa[1], sb[1])):
+        if x.shape != y.shape or not np.allclose(x, y, rtol=0, atol=atol):
+            raise AssertionError(f"time support {name} differ:\n{x}\n{y}")
+
+
+def _is_interval_like(obj: Any) -> bool:
+    return not isinstance(obj, (xr.DataArray, xr.Dataset)) or (
+        isinstance(obj, xr.Dataset) and nap_type(obj) == "IntervalSet")
+
+
+def assert_nap_equal(a: Any, b: Any, atol: float = 0.0, check_support: bool = True) -> None:
+    """Assert two xr-nap objects hold the same times, values and time support.
+
+    Works on every kind of the data model. Values are compared with ``atol``
+    (NaN equals NaN); coordinates other than ``time`` must be identical.
+    """
+    ka, kb = nap_type(a), nap_type(b)
+    if ka != kb:
+        raise AssertionError(f"kinds differ: {ka} != {kb}")
+    if ka == "IntervalSet":
+        assert_support_equal(a, b, atol)
+        xr.testing.assert_identical(a.drop_vars(["start", "end"]), b.drop_vars(["start", "end"]))
+        return
+    if ka == "TsGroup":
+        np.testing.assert_array_equal(a["unit"].values, b["unit"].values)
+        np.testing.assert_array_equal(a["row_size"].values, b["row_size"].values)
+        np.testing.assert_allclose(a["spike_time"].values, b["spike_time"].values,
+                                   rtol=0, atol=atol)
+    else:
+        np.testing.assert_allclose(times(a), times(b), rtol=0, atol=atol)
+        if ka != "Ts":
+            np.testing.assert_allclose(np.asarray(a.values, dtype=float),
+                                       np.asarray(b.values, dtype=float),
+                                       rtol=0, atol=atol, equal_nan=True)
+        for name in set(a.coords) | set(b.coords):
+            if name != "time":
+                xr.testing.assert_equal(a[name], b[name])
+    if check_support:
+        assert_support_equal(a, b, atol)
+
+
+def sample_session(
+    duration: float = 600.0,
+    n_units: int = 10,
+    lfp_rate: float = 250.0,
+    position_rate: float = 100.0,
+    seed: int = 0,
+) -> dict[str, xr.DataArray | xr.Dataset]:
+    """A small synthetic recording: position, an LFP-like signal, place cells, epochs.
+
+    Units fire as Poisson processes whose rate follows a Gaussian place field on a
+    1-D track, so their tuning curves show real peaks. Everything is generated in
+    memory from ``seed``; no download.
+
+    Returns
+    -------
+    dict
+        ``position`` (Tsd, cm), ``lfp`` (TsdFrame, 4 channels, mV), ``units``
+        (TsGroup with ``location`` and ``peak_position`` metadata) and ``epochs``
+        (interval set: wake / sleep halves, labelled).
+    """
+    rng = np.random.default_rng(seed)
+    t_pos = np.arange(0.0, duration, 1.0 / position_rate)
+    # a smooth back-and-forth run on a 100 cm track
+    pos = 50.0 + 45.0 * np.sin(2 * np.pi * t_pos / 20.0 + 0.3 * np.sin(t_pos / 7.0))
+    position = tsd(t_pos, pos, name="position", attrs={"units": "cm"})
+
+    t_lfp = np.arange(0.0, duration, 1.0 / lfp_rate)
+    theta = np.sin(2 * np.pi * 8.0 * t_lfp)
+    lfp = theta[:, None] * np.array([1.0, 0.8, 0.6, 0.4]) + 0.2 * rng.standard_normal(
+        (t_lfp.size, 4))
+    lfp = tsd_frame(t_lfp, lfp, columns=[f"ch{i}" for i in range(4)], name="lfp",
+                    metadata={"depth_um": [100, 200, 300, 400]})
+    lfp.attrs["units"] = "mV"
+
+    centres = np.linspace(5.0, 95.0, n_units)
+    units = {}
+    dt = 1.0 / position_rate
+    for i, c in enumerate(centres):
+        rate = 0.5 + 20.0 * np.exp(-0.5 * ((pos - c) / 6.0) ** 2)
+        n = rng.poisson(rate * dt)
+        spikes = np.repeat(t_pos, n) + rng.uniform(0, dt, int(n.sum()))
+        units[i] = np.sort(spikes)
+    group = ts_group(units, time_support=(0.0, duration), metadata={
+        "location": np.where(np.arange(n_units) % 2 == 0, "ca1", "ca3"),
+        "peak_position": centres,
+    })
+    half = duration / 2
+    epochs = interval_set([0.0, half], [half - 1.0, duration],
+                          metadata={"label": ["wake", "sleep"]})
+    return {"position": position, "lfp": lfp, "units": group, "epochs": epochs}

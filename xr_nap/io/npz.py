@@ -334,6 +334,11 @@ def _load_series(archive: _Archive, kind: str, mmap: bool) -> xr.DataArray:
     name = archive.path.name
     t = _vector(archive, "t")
     support = np.stack(_support(archive), axis=1)
+    if support.size == 0 and t.size:
+        # pynapple gives a series whose samples all share one time an empty support,
+        # saves it, and its loader then drops every sample. Keep the samples (as the
+        # object pynapple saved had them), with the default support.
+        support = None
     if kind == "Ts":
         return ts(t, time_support=support)
     d = archive.memmap("d") if mmap else archive["d"]

@@ -1,0 +1,340 @@
+"""Find the objects of an NWB file from its HDF5 layout, without pynwb.
+
+pynwb builds every container of a file when it opens it; here only group attributes
+(``neurodata_type``, ``namespace``, ``object_id``) and dataset shapes are read, which is
+several times faster. The mapping from NWB types to pynapple types and the key naming
+follow ``pynapple.io.interface_nwb`` (0.11):
+
+- a table with a ``*_times_index`` column (``Units``) -> ``TsGroup``;
+- a ``TimeIntervals`` table -> ``IntervalSet``;
+- another table with ``*_times`` columns, or an ``AnnotationSeries`` -> ``Ts``;
+- any other ``TimeSeries`` -> ``Tsd`` / ``TsdFrame`` / ``TsdTensor`` by data ndim.
+
+Keys are object names; when names collide, the nearest parent container names are
+prepended until they are unique (pynapple's rule, e.g. ``"mod_a/pos"``). pynapple builds
+those paths from container names only, so two objects whose container paths are equal
+(``acquisition/x`` and ``stimulus/presentation/x`` are both ``/x``) collide and one is
+lost; here such objects are named from their HDF5 paths instead (``"acquisition/x"``,
+``"presentation/x"``) and both are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import h5py
+import numpy as np
+
+__all__ = ["NWBObject", "scan", "file_metadata", "check_nwb", "is_nwb_file"]
+
+# Core types (pynwb 4.2 / NWB 2.9) whose ancestry matters; extensions are resolved from
+# the specifications cached in the file.
+TIMESERIES = frozenset({
+    "AbstractFeatureSeries", "AnnotationSeries", "CurrentClampSeries",
+    "CurrentClampStimulusSeries", "DecompositionSeries", "ElectricalSeries",
+    "IZeroClampSeries", "ImageMaskSeries", "ImageSeries", "IndexSeries", "IntervalSeries",
+    "OnePhotonSeries", "OpticalSeries", "OptogeneticSeries", "PatchClampSeries",
+    "RoiResponseSeries", "SpatialSeries", "SpikeEventSeries", "TimeSeries",
+    "TwoPhotonSeries", "VoltageClampSeries", "VoltageClampStimulusSeries",
+})
+TABLES = frozenset({
+    "AlignedDynamicTable", "DynamicTable", "ElectrodesTable", "EventsTable",
+    "ExperimentalConditionsTable", "FrequencyBandsTable", "IntracellularElectrodesTable",
+    "IntracellularRecordingsTable", "IntracellularResponsesTable",
+    "IntracellularStimuliTable", "MeaningsTable", "PlaneSegmentation", "RepetitionsTable",
+    "SequentialRecordingsTable", "SimultaneousRecordingsTable", "SweepTable",
+    "TimeIntervals", "Units",
+})
+SPECIAL = {  # pynapple treats these (and their subtypes) specially
+    "AnnotationSeries": "AnnotationSeries", "TimeIntervals": "TimeIntervals",
+    "SpatialSeries": "SpatialSeries", "ElectricalSeries": "ElectricalSeries",
+    "SpikeEventSeries": "ElectricalSeries", "RoiResponseSeries": "RoiResponseSeries",
+}
+CORE_NAMESPACES = frozenset({"core", "hdmf-common", "hdmf-experimental"})
+
+
+@dataclass(frozen=True)
+class NWBObject:
+    """One readable NWB object.
+
+    Attributes
+    ----------
+    path : str
+        HDF5 path, e.g. ``"/processing/behavior/Position/pos"``.
+    full_path : str
+        pynapple's full path (container names only), e.g. ``"/behavior/Position/pos"``.
+    neurodata_type, object_id : str
+        As written in the file.
+    kind : str
+        pynapple type: ``Ts``, ``Tsd``, ``TsdFrame``, ``TsdTensor``, ``TsGroup`` or
+        ``IntervalSet``.
+    role : str
+        The special base type that decides columns/values (``"SpatialSeries"``,
+        ``"ElectricalSeries"``, ``"RoiResponseSeries"``, ``"AnnotationSeries"``,
+        ``"TimeIntervals"``) or ``"TimeSeries"`` / ``"DynamicTable"``.
+    """
+
+    path: str
+    full_path: str
+    neurodata_type: str
+    object_id: str
+    kind: str
+    role: str
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+def _attr(obj: Any, name: str, default: Any = None) -> Any:
+    value = obj.attrs.get(name, default)
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def is_nwb_file(f: h5py.File) -> bool:
+    """True if ``f`` has an NWB 2 root (``neurodata_type == "NWBFile"``)."""
+    return _attr(f, "neurodata_type") == "NWBFile"
+
+
+def check_nwb(f: h5py.File, where: Any) -> None:
+    """Raise a clear error unless ``f`` is an open NWB 2.x file.
+
+    Raises
+    ------
+    ValueError
+        If the file is closed, is NWB 1.x, or is HDF5 without the NWB layout.
+    """
+    if not f.id.valid:
+        raise ValueError(f"the NWB file {where} is closed")
+    if is_nwb_file(f):
+        return
+    version = _attr(f, "nwb_version") or (
+        f["nwb_version"][()] if isinstance(f.get("nwb_version"), h5py.Dataset) else None)
+    if isinstance(version, bytes):
+        version = version.decode()
+    if version is not None and str(version).lstrip("NWB-").startswith("1."):
+        raise ValueError(f"{where} is an NWB {version} file; only NWB 2.x files can be read")
+    raise ValueError(
+        f"{where} is an HDF5 file without the NWB layout (its root has no "
+        "neurodata_type='NWBFile' attribute)"
+    )
+
+
+class _Ancestry:
+    """Resolve the base type of a neurodata_type, reading extension specs on demand."""
+
+    def __init__(self, f: h5py.File):
+        self.f = f
+        self.parents: dict[str, str] | None = None
+
+    def _load_specs(self) -> dict[str, str]:
+        parents: dict[str, str] = {}
+        specs = self.f.get("specifications")
+        if not isinstance(specs, h5py.Group):
+            return parents
+        for ns in specs:
+            if ns in CORE_NAMESPACES or not isinstance(specs[ns], h5py.Group):
+                continue
+            for version in specs[ns].values():
+                for item in version.values():
+                    try:
+                        spec = json.loads(item[()])
+                    except (TypeError, ValueError, OSError):
+                        continue
+                    _collect_parents(spec, parents)
+        return parents
+
+    def chain(self, ntype: str) -> list[str]:
+        """``[ntype, parent, ...]`` up to the first core type (or as far as known)."""
+        out = [ntype]
+        while out[-1] not in TIMESERIES and out[-1] not in TABLES and len(out) < 50:
+            if self.parents is None:
+                self.parents = self._load_specs()
+            parent = self.parents.get(out[-1])
+            if parent is None or parent in out:
+                break
+            out.append(parent)
+        return out
+
+
+def _collect_parents(spec: Any, parents: dict[str, str]) -> None:
+    if isinstance(spec, dict):
+        name, inc = spec.get("neurodata_type_def"), spec.get("neurodata_type_inc")
+        if name and inc:
+            parents[name] = inc
+        for value in spec.values():
+            _collect_parents(value, parents)
+    elif isinstance(spec, list):
+        for value in spec:
+            _collect_parents(value, parents)
+
+
+def _classify(group: h5py.Group, chain: list[str]) -> tuple[str, str] | str | None:
+    """``(kind, role)`` for a mapped object, an error string for an unreadable one, or
+    ``None`` for objects pynapple does not map."""
+    base = chain[-1]
+    role = next((SPECIAL[t] for t in chain if t in SPECIAL), None)
+    if base in TABLES:
+        names = list(group)
+        if any(n.endswith("_times_index") for n in names):
+            return "TsGroup", "DynamicTable"
+        if role == "TimeIntervals":
+            return "IntervalSet", role
+        if any(n.endswith("_times") for n in _colnames(group)):
+            return "Ts", "DynamicTable"
+        return None
+    if role == "AnnotationSeries":
+        return ("Ts", role) if "timestamps" in group else "it has no timestamps"
+    if base not in TIMESERIES and not ("data" in group and (
+            "timestamps" in group or "starting_time" in group)):
+        return None  # an unknown type without the TimeSeries layout
+    data = group.get("data")
+    n_time = _n_times(group)
+    if n_time is None:
+        return "it has neither timestamps nor starting_time/rate"
+    if data is None or not isinstance(data, h5py.Dataset):
+        if n_time > 0:
+            return "its data are missing (external file?)" if "external_file" in group \
+                else "its data are missing"
+        return "Tsd", role or "TimeSeries"  # no data, no time: an empty Tsd, as pynapple
+    shape = data.shape or ()
+    if len(shape) == 0:
+        return "its data are a scalar"
+    if n_time >= 0 and shape[0] != n_time:
+        extra = " (data in an external file)" if "external_file" in group else ""
+        return f"it has {shape[0]} data rows but {n_time} timestamps{extra}"
+    kind = "Tsd" if len(shape) == 1 else "TsdFrame" if len(shape) == 2 else "TsdTensor"
+    return kind, role or "TimeSeries"
+
+
+def _n_times(group: h5py.Group) -> int | None:
+    """Number of timestamps; -1 for rate-based series; None if neither is present."""
+    ts = group.get("timestamps")
+    if isinstance(ts, h5py.Dataset):
+        return int(ts.shape[0]) if ts.shape else 1
+    st = group.get("starting_time")
+    if isinstance(st, h5py.Dataset) and "rate" in st.attrs:
+        return -1
+    return None
+
+
+def _colnames(group: h5py.Group) -> list[str]:
+    names = group.attrs.get("colnames", ())
+    return [n.decode() if isinstance(n, bytes) else str(n) for n in np.atleast_1d(names)]
+
+
+def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
+    """Map keys to the readable objects of ``f``; list ``(path, reason)`` of the others."""
+    found: list[tuple[str, str, str, str, tuple[str, str]]] = []
+    skipped: list[tuple[str, str]] = []
+    ancestry = _Ancestry(f)
+
+    def walk(group: h5py.Group, containers: str) -> None:
+        for name in group:
+            if group.name == "/" and name == "specifications":
+                continue
+            link = group.get(name, getlink=True)
+            if not isinstance(link, h5py.HardLink):
+                continue  # links point at objects listed where they live
+            try:
+                child = group[name]
+            except (KeyError, OSError) as err:
+                skipped.append((f"{group.name.rstrip('/')}/{name}", f"unreadable: {err}"))
+                continue
+            if not isinstance(child, h5py.Group):
+                continue
+            ntype = _attr(child, "neurodata_type")
+            path = child.name
+            inner = containers
+            if ntype is not None:
+                inner = f"{containers}/{name}"
+                result = _classify(child, ancestry.chain(str(ntype)))
+                if isinstance(result, str):
+                    skipped.append((path, result))
+                elif result is not None:
+                    found.append((path, inner, str(ntype),
+                                  str(_attr(child, "object_id", "")), result))
+            walk(child, inner)
+
+    walk(f, "")
+    full = [item[1] for item in found]
+    dup = {p for p in full if full.count(p) > 1}
+    # pynapple would lose all but one of these; name them from their HDF5 path instead
+    full = [item[0] if item[1] in dup else item[1] for item in found]
+    keys = unique_keys({p: p.rsplit("/", 1)[-1] for p in full})
+    index = {
+        keys[fp]: NWBObject(path, fp, ntype, oid, kind, role)
+        for (path, _, ntype, oid, (kind, role)), fp in zip(found, full, strict=True)
+    }
+    return index, skipped
+
+
+def unique_keys(full_path_to_key: dict[str, str]) -> dict[str, str]:
+    """pynapple's rule: prepend parent names to colliding keys until all are unique.
+
+    Examples
+    --------
+    >>> unique_keys({"/a/pos": "pos", "/b/c/pos": "pos", "/units": "units"})
+    {'/a/pos': 'a/pos', '/b/c/pos': 'c/pos', '/units': 'units'}
+    """
+    out = dict(full_path_to_key)
+    for _ in range(64):
+        values = list(out.values())
+        clash = {k for k in values if values.count(k) > 1}
+        if not clash:
+            return out
+        for path, key in out.items():
+            if key in clash:
+                parts = path.split("/")
+                out[path] = "/".join(parts[-len(key.split("/")) - 1:]).lstrip("/")
+    raise ValueError(f"cannot give unique keys to {sorted(full_path_to_key)}")
+
+
+def read_scalar(obj: Any) -> Any:
+    """A small dataset as Python/numpy values, strings decoded."""
+    value = obj.asstr()[()] if h5py.check_string_dtype(obj.dtype) else obj[()]
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        value = value.astype(str)
+    return value
+
+
+def file_metadata(f: h5py.File) -> dict[str, Any]:
+    """File-level NWB metadata (identifier, session_description, ...) as netCDF-safe attrs."""
+    out: dict[str, Any] = {"nwb_version": str(_attr(f, "nwb_version", ""))}
+    places = [(f, ("identifier", "session_description", "session_start_time",
+                   "timestamps_reference_time", "file_create_date"))]
+    general = f.get("general")
+    if isinstance(general, h5py.Group):
+        places.append((general, tuple(general)))
+    for group, names in places:
+        for name in names:
+            obj = group.get(name)
+            if not isinstance(obj, h5py.Dataset) or h5py.check_ref_dtype(obj.dtype):
+                continue
+            try:
+                value = read_scalar(obj)
+            except (OSError, TypeError, ValueError):
+                continue
+            if isinstance(value, np.ndarray):
+                value = value.tolist()
+                if len(value) == 1:
+                    value = value[0]
+            if isinstance(value, bytes):
+                value = value.decode(errors="replace")
+            out[name] = value if isinstance(value, (int, float, list)) else str(value)
+    return out
+
+
+def describe_skipped(where: Any, skipped: list[tuple[str, str]]) -> None:
+    """Warn once, naming every object of the file that cannot be read."""
+    if skipped:
+        lines = "\n".join(f"  {path}: {reason}" for path, reason in skipped)
+        warnings.warn(
+            f"{os.fspath(where) if isinstance(where, os.PathLike) else where}: "
+            f"skipped {len(skipped)} NWB object(s) that cannot be read:\n{lines}",
+            UserWarning, stacklevel=3,
+        )

@@ -1,0 +1,216 @@
+"""Event- and spike-triggered averages (pynapple ``compute_event_triggered_average``).
+
+Math (pynapple 0.11's, written out): bin time in each epoch with pynapple's bins of
+``bin_size`` (:func:`xr_nap.process.binning.time_bins`); ``C[b, n]`` counts the events
+of unit ``n`` in bin ``b``; ``v[b]`` is the mean of the feature samples in bin ``b``
+(an empty bin takes the last sample before it in the same epoch, and 0 if there is
+none). Then for each lag ``L`` (``-n0 .. n1`` bins)::
+
+    ETA[L, n] = sum_b C[b, n] * v[b + L] / sum_b C[b, n]
+
+where ``v[b + L]`` counts as 0 when ``b + L`` leaves the epoch of ``b``. The feature is
+binned chunk by chunk (a lazy or dask-backed signal is never loaded whole) and the sum
+runs over the non-empty ``(bin, unit)`` pairs only: one gather per lag, no loop over
+events and no dense ``(bins x units)`` matrix.
+
+Differences from pynapple 0.11 (its numba loop; tests document each):
+
+- a NaN in a binned value counts as 0 for that value only; pynapple zeroes the whole
+  feature row when any of its columns is NaN;
+- events in an epoch of at most ``n1`` bins add to the average; pynapple drops them from
+  the sum but still divides by them;
+- bins before the first sample of an epoch are 0; pynapple can carry the last sample
+  of the previous epoch into them, and mixes epochs that hold no feature sample with
+  the next one;
+- irregularly sampled features are accepted (pynapple raises).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from xr_nap.core.blocks import segment_sums
+from xr_nap.core.intervals import bounds
+from xr_nap.core.time_series import (
+    TIME,
+    UNIT,
+    nap_type,
+    support_bounds,
+    times,
+    tsd,
+    unit_offsets,
+)
+from xr_nap.process.binning import PRECISION, time_bins
+from xr_nap.process.perievent import as_window, lag_grid, take_rows, to_seconds
+
+__all__ = [
+    "event_triggered_average",
+    "compute_event_trigger_average",
+    "compute_event_triggered_average",
+    "compute_spike_triggered_average",
+]
+
+
+def _events(group: xr.DataArray | xr.Dataset):
+    """Event times, unit index of each event, and the ``unit`` coordinates."""
+    kind = nap_type(group)
+    if kind == "TsGroup":
+        spikes = np.asarray(group["spike_time"].values, dtype=np.float64)
+        offsets = unit_offsets(group)
+        unit = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+        coords: dict[Any, Any] = {UNIT: group[UNIT].values}
+        for key, var in group.data_vars.items():
+            if var.dims == (UNIT,) and key != "row_size":
+                coords[key] = (UNIT, var.values)
+        return spikes, unit, coords
+    if kind == "IntervalSet":
+        raise TypeError("events should be a TsGroup or a time series, not an interval set")
+    t = times(group)
+    return t, np.zeros(t.size, dtype=np.int64), {UNIT: np.array([0])}
+
+
+def _binned_feature(feature: xr.DataArray, left: np.ndarray, right: np.ndarray,
+                    interval: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``v[b]``: mean of the samples in each bin, forward-filled inside the epoch."""
+    t = times(feature)
+    elo = np.searchsorted(t, starts, "left")[interval]  # epoch rows of each bin
+    ehi = np.searchsorted(t, ends, "right")[interval]
+    lo = np.searchsorted(t, left, "left")
+    hi = np.maximum(np.minimum(np.searchsorted(t, right, "left"), ehi), lo)
+    sums = segment_sums(feature, lo, hi).reshape(lo.size, -1)
+    n = hi - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = sums / n[:, None]
+    fill = np.flatnonzero((n == 0) & (lo > elo))  # empty: last earlier sample
+    if fill.size:
+        rows, inverse = np.unique(lo[fill] - 1, return_inverse=True)
+        v[fill] = take_rows(feature, rows).reshape(rows.size, -1)[inverse]
+    v[(n == 0) & (lo <= elo)] = 0.0
+    v[~np.isfinite(v)] = 0.0
+    return v
+
+
+def event_triggered_average(
+    group: xr.Dataset | xr.DataArray,
+    feature: xr.DataArray,
+    bin_size: float,
+    window: float | tuple[float, float] = 0,
+    ep: Any = None,
+    time_unit: str = "s",
+) -> xr.DataArray:
+    """Average of ``feature`` around the events of each unit of ``group``.
+
+    Parameters
+    ----------
+    group : Dataset or DataArray
+        A ragged TsGroup (one average per unit), or any time series whose times are the
+        events (one unit, id 0).
+    feature : DataArray
+        A Tsd, TsdFrame or TsdTensor; may be lazy (file- or dask-backed).
+    bin_size : float
+        Bin size (in ``time_unit``).
+    window : float or (float, float)
+        Time before and after each event (signs ignored).
+    ep : interval set, optional
+        Default: the time support of ``feature``.
+    time_unit : {"s", "ms", "us"}
+        Unit of ``bin_size`` and ``window``.
+
+    Returns
+    -------
+    xarray.DataArray
+        dims ``("time", "unit", *feature dims after time)``; time = lag in seconds
+        (pynapple's grid), unit metadata as coordinates.
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> t = np.arange(0, 10, 0.1)
+    >>> feature = nap.tsd(t, np.sin(t))
+    >>> eta = nap.event_triggered_average(nap.ts([1.0, 3.0, 5.0, 7.0]), feature, 0.1, 0.5)
+    >>> eta.dims, eta.shape
+    (('time', 'unit'), (11, 1))
+    >>> round(float(eta.sel(time=0.0, unit=0)), 6)
+    0.170163
+    """
+    if nap_type(feature) not in ("Tsd", "TsdFrame", "TsdTensor"):
+        raise TypeError("feature should be a Tsd, TsdFrame or TsdTensor DataArray")
+    before, after = as_window(window, time_unit)
+    bin_size = float(to_seconds(bin_size, time_unit))
+    starts, ends = support_bounds(feature) if ep is None else bounds(ep)
+    lags, n0, n1 = lag_grid(before, after, bin_size)
+    left, right, centre, interval = time_bins(starts, ends, bin_size)
+    # pynapple rebuilds the edges of the feature bins from the bin centres
+    lbound = np.round(centre - bin_size / 2, PRECISION)
+    v = _binned_feature(feature, lbound, np.round(lbound + bin_size, PRECISION), interval,
+                        starts, ends)
+
+    spikes, unit, coords = _events(group)
+    n_units = coords[UNIT].size
+    b = np.searchsorted(left, spikes, side="right") - 1
+    safe = np.maximum(b, 0)
+    inside = (b >= 0) & (spikes < right[safe]) & (spikes <= ends[interval[safe]])
+    pairs, weight = np.unique(unit[inside] * left.size + b[inside], return_counts=True)
+    pair_unit, pair_bin = np.divmod(pairs, left.size)
+    total = np.bincount(pair_unit, weights=weight, minlength=n_units)
+
+    # pad each epoch with zeros so that a lag never reaches into the next epoch
+    pad = max(n0, n1)
+    shift = pad * (np.arange(starts.size) + 1)
+    padded = np.zeros((left.size + pad * (starts.size + 1), v.shape[1]))
+    padded[np.arange(left.size) + shift[interval]] = v
+    pos = pair_bin + shift[interval[pair_bin]]
+
+    out = np.zeros((lags.size, n_units, v.shape[1]))
+    starts_u = np.searchsorted(pair_unit, np.arange(n_units))
+    has = np.flatnonzero(np.diff(np.append(starts_u, pair_unit.size)) > 0)
+    w = weight[:, None].astype(np.float64)
+    for k, lag in enumerate(np.arange(-n0, n1 + 1)):
+        if has.size:
+            out[k, has] = np.add.reduceat(padded[pos + lag] * w, starts_u[has], axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(total[None, :, None] > 0, out / total[None, :, None], 0.0)
+    out = out.reshape(lags.size, n_units, *feature.shape[1:])
+    coords.update({c: val for c, val in feature.coords.items() if TIME not in val.dims})
+    return tsd(lags, out, dims=(TIME, UNIT, *feature.dims[1:]), coords=coords,
+               name=feature.name)
+
+
+def compute_event_trigger_average(
+    group: xr.Dataset | xr.DataArray,
+    feature: xr.DataArray,
+    binsize: float,
+    windowsize: float | tuple[float, float] = 0,
+    ep: Any = None,
+    time_units: str = "s",
+) -> xr.DataArray:
+    """pynapple's former ``compute_event_trigger_average(group, feature, ...)``; see
+    :func:`event_triggered_average`."""
+    return event_triggered_average(group, feature, binsize, windowsize, ep, time_units)
+
+
+def compute_event_triggered_average(
+    data: xr.DataArray,
+    events: xr.Dataset | xr.DataArray,
+    binsize: float,
+    window: float | tuple[float, float] = 0,
+    time_unit: str = "s",
+    epochs: Any = None,
+) -> xr.DataArray:
+    """pynapple 0.11's argument order (feature first); see :func:`event_triggered_average`."""
+    return event_triggered_average(events, data, binsize, window, epochs, time_unit)
+
+
+def compute_spike_triggered_average(
+    data: xr.DataArray,
+    spikes: xr.Dataset | xr.DataArray,
+    binsize: float,
+    window: float | tuple[float, float] = 0,
+    time_unit: str = "s",
+    epochs: Any = None,
+) -> xr.DataArray:
+    """Spike-triggered average (pynapple 0.11 alias); see :func:`event_triggered_average`."""
+    return event_triggered_average(spikes, data, binsize, window, epochs, time_unit)

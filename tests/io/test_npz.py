@@ -1,0 +1,113 @@
+"""NPZ saving/loading behaviour: path rule, atomic writes, backend engine, memory maps."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import xr_nap as nap
+from xr_nap.io import npz
+
+
+def tsd():
+    return nap.tsd(np.arange(10.0), np.arange(10.0) ** 2, time_support=(0, 8.5))
+
+
+@pytest.mark.parametrize(
+    "given, written",
+    [("x", "x.npz"), ("x.npz", "x.npz"), ("x.NPZ", "x.NPZ"), ("data.v2", "data.v2.npz"),
+     ("x.nwb", "x.nwb.npz")],
+)
+def test_suffix_rule(tmp_path, given, written):
+    path = nap.save(tsd(), tmp_path / given)
+    assert path == tmp_path / written and path.is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [written]
+
+
+def test_accessor_and_load_file(tmp_path):
+    path = tsd().nap.save(str(tmp_path / "x"))
+    xr.testing.assert_identical(nap.load_file(path), tsd())
+
+
+def test_overwrite_is_atomic(tmp_path, monkeypatch):
+    """A write that fails half-way leaves the previous file intact and no temp file."""
+    path = nap.save(tsd(), tmp_path / "x")
+    before = path.read_bytes()
+    calls = []
+
+    def failing(zf, key, value):
+        calls.append(key)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real(zf, key, value)
+
+    real = npz._write_member
+    monkeypatch.setattr(npz, "_write_member", failing)
+    with pytest.raises(OSError, match="disk full"):
+        nap.save(nap.tsd([0.0], [1.0]), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["x.npz"]
+
+
+def test_bad_targets(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        nap.save(tsd(), tmp_path / "missing" / "x")
+    (tmp_path / "d.npz").mkdir()
+    with pytest.raises(IsADirectoryError):
+        nap.save(tsd(), tmp_path / "d.npz")
+    with pytest.raises(TypeError):
+        nap.save(xr.Dataset({"a": ("x", [1])}), tmp_path / "y")
+
+
+def test_string_unit_ids_cannot_be_saved(tmp_path):
+    g = nap.ts_group({"a": [1.0], "b": [2.0]})
+    with pytest.raises(ValueError, match="integer unit ids"):
+        nap.save(g, tmp_path / "g")
+
+
+def test_backend_engine(tmp_path):
+    path = nap.save(tsd(), tmp_path / "x")
+    ds = xr.open_dataset(path, engine="nap_npz")
+    assert list(ds.data_vars) == ["data"]
+    xr.testing.assert_identical(ds["data"], tsd().rename("data"))
+    xr.testing.assert_identical(xr.open_dataarray(path, engine="nap_npz"), tsd().rename("data"))
+    ep = nap.interval_set([0, 5], [1, 6], metadata={"label": ["a", "b"]})
+    ep_path = nap.save(ep, tmp_path / "ep")
+    xr.testing.assert_identical(xr.open_dataset(ep_path, engine="nap_npz"), ep)
+    assert "label" not in xr.open_dataset(ep_path, engine="nap_npz", drop_variables="label")
+    assert npz.NPZBackendEntrypoint().guess_can_open(str(path))
+    assert not npz.NPZBackendEntrypoint().guess_can_open("x.nwb")
+
+
+def test_mmap_keeps_data_in_file(tmp_path):
+    x = nap.tsd_frame(np.arange(50.0), np.arange(150.0).reshape(50, 3), columns=["a", "b", "c"])
+    path = nap.save(x, tmp_path / "x")
+    mapped = nap.load_npz(path, mmap=True)
+    assert isinstance(mapped.variable._data, np.memmap)
+    xr.testing.assert_identical(mapped, x)
+    xr.testing.assert_identical(xr.open_dataarray(path, engine="nap_npz", mmap=True),
+                                x.rename("data"))
+
+
+class CountingArray:
+    """An array-like that records every read (to prove data are read block-wise)."""
+
+    def __init__(self, array):
+        self.array, self.shape, self.dtype = array, array.shape, array.dtype
+        self.reads = []
+
+    def __getitem__(self, key):
+        self.reads.append(key)
+        return self.array[key]
+
+
+def test_lazy_data_are_saved_block_by_block(tmp_path, monkeypatch):
+    from xr_nap.core import blocks
+
+    data = CountingArray(np.arange(1000.0).reshape(500, 2))
+    x = nap.tsd_frame(np.arange(500.0), data)
+    assert data.reads == []
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 1600)  # 100 rows per block
+    monkeypatch.setattr(blocks.time_blocks, "__defaults__", (1600,))
+    path = nap.save(x, tmp_path / "x")
+    assert len(data.reads) == 5
+    np.testing.assert_array_equal(nap.load_npz(path).values, data.array)

@@ -1,0 +1,250 @@
+"""The NWB backend: xarray integration, laziness, pickling, dask, closing, broken files."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import h5py
+import numpy as np
+import pytest
+import xarray as xr
+
+import xr_nap as nap
+from xr_nap.io.nwb import NWBArray, NWBBackendEntrypoint
+from xr_nap.io.nwb_index import RateTimeIndex
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Record the key of every read from an NWB dataset."""
+    log: list[tuple] = []
+    original = NWBArray._read
+
+    def counted(self, key):
+        log.append((self.path, key))
+        return original(self, key)
+
+    monkeypatch.setattr(NWBArray, "_read", counted)
+    return log
+
+
+# --------------------------------------------------------------------------- xarray API
+def test_engine_registered_and_guess(session_nwb, tmp_path):
+    assert "nwb" in xr.backends.list_engines()
+    entry = NWBBackendEntrypoint()
+    assert entry.guess_can_open(session_nwb)
+    renamed = tmp_path / "session.h5"
+    renamed.write_bytes(session_nwb.read_bytes())
+    assert entry.guess_can_open(renamed)
+    with h5py.File(tmp_path / "plain.h5", "w") as f:
+        f["x"] = np.arange(3)
+    assert not entry.guess_can_open(tmp_path / "plain.h5")
+    assert not entry.guess_can_open(tmp_path / "missing.h5")
+
+
+def test_open_dataset_without_group_gives_file_metadata(session_nwb):
+    with xr.open_dataset(session_nwb, engine="nwb") as ds:
+        assert not ds.data_vars
+        assert ds.attrs["identifier"] == "xr-nap-test"
+        assert ds.attrs["session_description"] == "xr-nap test session"
+        assert ds.attrs["session_start_time"].startswith("2024-01-02T03:04:05")
+        assert "units" in ds.attrs["nwb_keys"] and "Position/pos" in ds.attrs["nwb_keys"]
+
+
+def test_group_by_key_full_path_or_hdf5_path(session_nwb):
+    for group in ("Position/pos", "/behavior/Position/pos", "/processing/behavior/Position/pos"):
+        with xr.open_dataset(session_nwb, engine="nwb", group=group) as ds:
+            assert ds.pos.dims == ("time", "column")
+            assert ds.column.values.tolist() == ["x", "y"]
+    with pytest.raises(KeyError, match="no NWB object 'nope'.*keys"):
+        xr.open_dataset(session_nwb, engine="nwb", group="nope")
+
+
+def test_open_dataarray_and_drop_variables(session_nwb):
+    with xr.open_dataarray(session_nwb, engine="nwb", group="stamped") as da:
+        assert da.attrs["nap_type"] == "Tsd" and da.sizes["time"] == 200
+    with xr.open_dataset(session_nwb, engine="nwb", group="units",
+                         drop_variables=["depth", "quality"]) as ds:
+        assert "depth" not in ds and "quality" not in ds and "is_good" in ds
+
+
+def test_electrical_series_columns_are_electrode_ids(session_nwb):
+    with xr.open_dataarray(session_nwb, engine="nwb", group="ephys") as da:
+        assert da.column.values.tolist() == [0, 1, 2]
+        assert da.coords["x"].values.tolist() == [0.0, 1.0, 2.0]
+        assert da.coords["location"].values.tolist() == ["CA1"] * 3
+
+
+def test_datatree(session_nwb):
+    with xr.open_datatree(session_nwb, engine="nwb") as tree:
+        assert tree.attrs["identifier"] == "xr-nap-test"
+        assert set(tree["other"].children) == {"pos"}
+        assert tree["events"]["reward_times"].values.tolist() == [0.5, 1.5, 4.0]
+        assert tree["Position/pos"]["pos"].dims == ("time", "column")
+        assert tree["units"].ds.attrs["nap_type"] == "TsGroup"
+        assert tree["trials"]["condition"].values.tolist() == ["left", "right"] * 2
+
+
+def test_several_times_columns(multi_times_nwb):
+    data = nap.load_file(multi_times_nwb)
+    assert list(data) == ["licks"]
+    assert set(data["licks"]) == {"left_times", "right_times"}
+    assert data["licks"]["right_times"].values.tolist() == [0.7, 2.5]
+    with pytest.raises(ValueError, match="several Ts.*licks/<column>"):
+        xr.open_dataset(multi_times_nwb, engine="nwb", group="licks")
+    with xr.open_dataset(multi_times_nwb, engine="nwb", group="licks/left_times") as ds:
+        assert ds.left_times.values.tolist() == [0.5, 1.5]
+    with xr.open_datatree(multi_times_nwb, engine="nwb") as tree:
+        assert set(tree["licks"].children) == {"left_times", "right_times"}
+
+
+# --------------------------------------------------------------------------- time index
+def test_rate_based_time_index_is_lazy_and_exact(session_nwb):
+    with xr.open_dataarray(session_nwb, engine="nwb", group="signal") as da:
+        assert isinstance(da.xindexes["time"], RateTimeIndex)
+        np.testing.assert_array_equal(da.time.values, 0.5 + np.arange(500) / 100.0)
+        window = da.sel(time=slice(1.0, 1.05))
+        np.testing.assert_array_equal(window.time.values, 0.5 + np.arange(50, 56) / 100.0)
+        assert isinstance(window.xindexes["time"], RateTimeIndex)
+        assert da.isel(time=slice(10, 20)).sel(time=slice(0.6, 0.65)).sizes["time"] == 6
+        assert float(da.sel(time=0.52).time) == 0.52
+        with pytest.raises(KeyError, match="not a sample time"):
+            da.sel(time=0.525)
+        assert float(da.sel(time=0.525, method="nearest").time) in (0.52, 0.53)
+
+
+# --------------------------------------------------------------------------- laziness
+def test_nothing_read_at_open_and_slices_read_only_the_window(big_rate_nwb, reads):
+    with xr.open_dataarray(big_rate_nwb, engine="nwb", group="lfp") as da:
+        assert reads == []
+        window = da.sel(time=slice(100.0, 110.0))
+        assert reads == []
+        values = window.values
+        np.testing.assert_array_equal(values, np.arange(100_000, 110_001, dtype=np.float32))
+        assert reads == [("/acquisition/lfp/data", (slice(100_000, 110_001, 1),))]
+        # the time support is known without reading the data or building the times
+        assert da.attrs["time_support"].tolist() == [0.0, 1999.999]
+
+
+def test_nwbfile_getitem_reads_no_series_data(session_nwb, reads):
+    with nap.load_file(session_nwb) as data:
+        for key in data:
+            data[key]
+        assert reads == []
+        assert data["multi"].isel(time=slice(5, 8)).values.shape == (3, 3)
+        assert reads == [("/acquisition/multi/data", (slice(5, 8, 1), slice(None)))]
+
+
+def test_lazy_loading_false_loads(session_nwb, reads):
+    with nap.load_file(session_nwb, lazy_loading=False) as data:
+        da = data["stamped"]
+        assert isinstance(da.variable._data, np.ndarray)
+        assert len(reads) == 1
+
+
+def test_pickle_lazy_dataarray(session_nwb):
+    with xr.open_dataarray(session_nwb, engine="nwb", group="signal") as da:
+        clone = pickle.loads(pickle.dumps(da))
+        xr.testing.assert_identical(clone.load(), da.load())
+
+
+def test_dask_chunks(session_nwb):
+    dask = pytest.importorskip("dask")
+    with xr.open_dataarray(session_nwb, engine="nwb", group="multi", chunks={}) as da:
+        assert da.chunks == ((100,) * 4, (3,))
+        with dask.config.set(scheduler="processes", num_workers=2):
+            total = float(da.sum().compute())
+    with xr.open_dataarray(session_nwb, engine="nwb", group="multi") as da:
+        assert total == pytest.approx(float(da.sum()))
+
+
+# --------------------------------------------------------------------------- closing
+def test_nwbfile_mapping_and_close(session_nwb):
+    data = nap.load_file(session_nwb)
+    text = repr(data)
+    assert text.splitlines()[0] == "session"
+    assert "│ Keys" in text and "units" in text and "TsGroup" in text
+    assert data["/behavior/Position/pos"] is data["Position/pos"]
+    assert len(data.key_to_id["units"]) == 36
+    with pytest.raises(KeyError, match="Can't find key"):
+        data["nope"]
+    data.close()
+    assert data.closed
+    with pytest.raises(ValueError, match="closed"):
+        data["units"]
+
+
+def test_from_pynwb_file(session_nwb):
+    import pynwb
+
+    io = pynwb.NWBHDF5IO(str(session_nwb), "r")
+    nwbfile = io.read()
+    data = nap.NWBFile(nwbfile)
+    assert data.name == "sess-1"
+    lazy = data["stamped"]
+    np.testing.assert_array_equal(lazy.values[:3], nwbfile.acquisition["stamped"].data[:3])
+    data.close()  # leaves the pynwb file open
+    assert io._file.id.valid
+    lazy = nap.NWBFile(nwbfile)["signal"]
+    io.close()
+    with pytest.raises(ValueError, match="closed"):
+        lazy.load()
+    with pytest.raises(ValueError, match="closed"):
+        nap.NWBFile(nwbfile)
+
+
+def test_in_memory_pynwb_file_rejected():
+    from conftest import new_nwbfile
+
+    with pytest.raises(ValueError, match="not read from an HDF5 file"):
+        nap.NWBFile(new_nwbfile())
+
+
+# --------------------------------------------------------------------------- bad files
+def test_broken_files(session_nwb, tmp_path):
+    truncated = tmp_path / "truncated.nwb"
+    truncated.write_bytes(session_nwb.read_bytes()[: session_nwb.stat().st_size // 2])
+    noise = tmp_path / "noise.nwb"
+    noise.write_bytes(np.random.default_rng(0).bytes(4096))
+    plain = tmp_path / "plain.nwb"
+    with h5py.File(plain, "w") as f:
+        f["x"] = np.arange(3)
+    old = tmp_path / "old.nwb"
+    with h5py.File(old, "w") as f:
+        f["nwb_version"] = "NWB-1.0.6"
+    for path, error, match in [(truncated, OSError, "cannot read .*truncated.nwb"),
+                               (noise, OSError, "cannot read .*noise.nwb"),
+                               (plain, ValueError, "without the NWB layout"),
+                               (old, ValueError, "NWB NWB-1.0.6 file; only NWB 2")]:
+        with pytest.raises(error, match=match):
+            nap.load_file(path)
+        with pytest.raises(error, match=match):
+            xr.open_dataset(path, engine="nwb", group="x")
+    with pytest.raises(FileNotFoundError):
+        nap.load_file(tmp_path / "missing.nwb")
+
+
+def test_backcompat_files_open_or_warn(shared_dir):
+    files = sorted((shared_dir / "data" / "nwb" / "backcompat").glob("*.nwb"))
+    assert files
+    for path in files:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with nap.load_file(path) as data:
+                for key in data:
+                    np.asarray(data[key].values)
+            with xr.open_datatree(path, engine="nwb") as tree:
+                assert "nwb_version" in tree.attrs
+        for w in caught:
+            assert "/acquisition/test_imageseries" in str(w.message), path.name
+        if "external" in path.name or "imageseries_no_data" in path.name:
+            assert caught, path.name
+
+
+def test_extension_type_resolved(shared_dir):
+    path = shared_dir / "data" / "nwb" / "backcompat" / "2.1.0_nwbfile_with_extension.nwb"
+    with nap.load_file(path) as data:
+        da = data["test_ts"]
+        assert da.attrs["neurodata_type"] == "TimeSeriesWithID"
+        assert da.values.tolist() == [1.0, 2.0, 3.0]

@@ -23,7 +23,7 @@ import xr_nap as nap
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::UserWarning:zarr.*"),
-    pytest.mark.filterwarnings("ignore:.*Zarr V3 specification:UserWarning"),
+    pytest.mark.filterwarnings("ignore:The data type .* does not have a Zarr V3 specification"),
 ]
 
 T = np.arange(0.0, 10.0, 0.5)

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.lib.stride_tricks import sliding_window_view
 
 from xr_nap.core.blocks import segment_sums
 from xr_nap.core.intervals import bounds
@@ -91,6 +92,27 @@ def _binned_feature(feature: xr.DataArray, left: np.ndarray, right: np.ndarray,
     v[(n == 0) & (lo <= elo)] = 0.0
     v[~np.isfinite(v)] = 0.0
     return v
+
+
+def _lagged_sums(padded, first, n_lags, pair_unit, weight, n_units, block=4096):
+    """``out[L, n, f] = sum_p weight[p] * padded[first[p] + L, f]`` over the pairs of n.
+
+    Each pair reads one contiguous window of one feature column (cache friendly, no
+    ``pairs x lags`` temporary beyond ``block`` pairs); pairs are sorted by unit.
+    """
+    columns = np.ascontiguousarray(padded.T)  # (F, rows): windows are contiguous
+    out = np.zeros((n_lags, n_units, columns.shape[0]))
+    bounds_u = np.searchsorted(pair_unit, np.arange(n_units + 1))
+    ones = bool(np.all(weight == 1))
+    for f, column in enumerate(columns):
+        windows = sliding_window_view(column, n_lags)
+        for u in np.flatnonzero(np.diff(bounds_u)):
+            for a in range(bounds_u[u], bounds_u[u + 1], block):
+                z = min(a + block, bounds_u[u + 1])
+                rows = windows[first[a:z]]
+                out[:, u, f] += (rows.sum(axis=0) if ones
+                                 else np.einsum("i,ij->j", weight[a:z], rows))
+    return out
 
 
 def event_triggered_average(
@@ -164,13 +186,7 @@ def event_triggered_average(
     padded[np.arange(left.size) + shift[interval]] = v
     pos = pair_bin + shift[interval[pair_bin]]
 
-    out = np.zeros((lags.size, n_units, v.shape[1]))
-    starts_u = np.searchsorted(pair_unit, np.arange(n_units))
-    has = np.flatnonzero(np.diff(np.append(starts_u, pair_unit.size)) > 0)
-    w = weight[:, None].astype(np.float64)
-    for k, lag in enumerate(np.arange(-n0, n1 + 1)):
-        if has.size:
-            out[k, has] = np.add.reduceat(padded[pos + lag] * w, starts_u[has], axis=0)
+    out = _lagged_sums(padded, pos - n0, lags.size, pair_unit, weight, n_units)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(total[None, :, None] > 0, out / total[None, :, None], 0.0)
     out = out.reshape(lags.size, n_units, *feature.shape[1:])

@@ -283,6 +283,11 @@ def _as_set(ep: Any) -> xr.Dataset:
 def union(a: Any, b: Any) -> xr.Dataset:
     """Set union of two interval sets (metadata dropped, as in pynapple).
 
+    Intervals that overlap or touch are merged: the union of the closed intervals
+    ``[0, 1]`` and ``[1, 2]`` is ``[0, 2]``. (pynapple merges touching intervals only
+    when they are reached through a chain of overlaps and otherwise separates them
+    by 1 microsecond.)
+
     Examples
     --------
     >>> import xr_nap as nap
@@ -292,9 +297,14 @@ def union(a: Any, b: Any) -> xr.Dataset:
     """
     s1, e1 = bounds(a)
     s2, e2 = bounds(b)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return interval_set(np.concatenate([s1, s2]), np.concatenate([e1, e2]))
+    starts, ends = np.concatenate([s1, s2]), np.concatenate([e1, e2])
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    run_end = np.maximum.accumulate(ends) if ends.size else ends
+    new = np.ones(starts.size, dtype=bool)
+    new[1:] = starts[1:] > run_end[:-1]
+    last = np.append(np.flatnonzero(new)[1:] - 1, starts.size - 1) if starts.size else new
+    return _dataset(starts[new], run_end[last] if starts.size else ends, None)
 
 
 def _overlaps(s1, e1, s2, e2):

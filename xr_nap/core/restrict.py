@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from xr_nap.core.blocks import in_memory
 from xr_nap.core.intervals import bounds, intersect, ranges
 from xr_nap.core.time_series import (
     SPIKE,
@@ -14,6 +15,7 @@ from xr_nap.core.time_series import (
     UNIT,
     nap_type,
     support_bounds,
+    time_coords,
     times,
     unit_offsets,
     with_support,
@@ -25,12 +27,27 @@ __all__ = ["restrict", "get"]
 def take_times(obj: xr.DataArray, lo: np.ndarray, hi: np.ndarray) -> xr.DataArray:
     """Select the samples ``lo[i] <= position < hi[i]`` of every range, in order.
 
-    One range is a slice (a view; lazy backends read only that window); several become
-    one integer index.
+    One range is a slice (a view; lazy backends read only that window). Several ranges
+    of in-memory data are copied range by range (contiguous copies beat a gather);
+    lazy and dask data get one integer index.
     """
+    hi = np.maximum(hi, lo)
     if lo.size == 1:
-        return obj.isel({TIME: slice(int(lo[0]), int(max(hi[0], lo[0])))})
-    return obj.isel({TIME: ranges(lo, hi)})
+        return obj.isel({TIME: slice(int(lo[0]), int(hi[0]))})
+    aligned = [k for k, v in obj.coords.items() if TIME in v.dims and k != TIME]
+    if not in_memory(obj) or aligned:
+        return obj.isel({TIME: ranges(lo, hi)})
+    keep = hi > lo
+    pieces = list(zip(lo[keep], hi[keep], strict=True))
+    data = obj.values
+    new = np.concatenate([data[a:b] for a, b in pieces]) if pieces else data[:0]
+    t = times(obj)
+    new_t = np.concatenate([t[a:b] for a, b in pieces]) if pieces else t[:0]
+    coords = time_coords(new_t, copy=False)
+    coords.update({k: v for k, v in obj.coords.items() if TIME not in v.dims})
+    # assign_coords keeps the index as built; the constructor would deep-copy it
+    out = xr.DataArray(new, dims=obj.dims, name=obj.name, attrs=obj.attrs)
+    return out.assign_coords(coords)
 
 
 def restrict(obj: xr.DataArray | xr.Dataset, ep: Any) -> xr.DataArray | xr.Dataset:

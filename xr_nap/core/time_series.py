@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
+from xarray.indexes import PandasIndex
 
 from xr_nap.core.intervals import (
     bounds,
@@ -116,8 +117,15 @@ def _with_support(
     return obj.assign_attrs({SUPPORT_ATTR: encode_support(starts, ends)})
 
 
-def _time_coord(t: np.ndarray) -> xr.Variable:
-    return xr.Variable(TIME, t, attrs={"units": "s"})
+def time_coords(t: np.ndarray, copy: bool = True) -> xr.Coordinates:
+    """The indexed ``time`` coordinate (seconds) for the sorted float64 times ``t``.
+
+    ``copy=False`` shares ``t`` (for arrays xr-nap has just built itself).
+    """
+    index = PandasIndex(pd.Index(t, copy=copy), TIME)
+    coords = xr.Coordinates.from_xindex(index)
+    coords[TIME].attrs["units"] = "s"
+    return coords
 
 
 # --------------------------------------------------------------------------- constructors
@@ -175,15 +183,12 @@ def tsd(
     dims = tuple(dims)
     if len(dims) != ndim or dims[0] != TIME:
         raise ValueError(f"dims must have {ndim} names starting with 'time', got {dims}")
-    all_coords = {TIME: _time_coord(t)}
+    all_coords = time_coords(t)
     if coords:
         all_coords.update(coords)
     kind = "Tsd" if ndim == 1 else "TsdFrame" if ndim == 2 else "TsdTensor"
-    out = xr.DataArray(
-        data, dims=dims, coords=all_coords, name=name,
-        attrs={TYPE_ATTR: kind, **(attrs or {})},
-    )
-    return _with_support(out, t, time_support)
+    out = xr.DataArray(data, dims=dims, name=name, attrs={TYPE_ATTR: kind, **(attrs or {})})
+    return _with_support(out.assign_coords(all_coords), t, time_support)
 
 
 def tsd_frame(
@@ -251,7 +256,7 @@ def ts(t: Any, time_support: Any = None, *, name: Hashable | None = None) -> xr.
     """
     t = as_time_array(t)
     out = xr.DataArray(
-        t, dims=(TIME,), coords={TIME: _time_coord(t)}, name=name,
+        t, dims=(TIME,), coords=time_coords(t), name=name,
         attrs={TYPE_ATTR: "Ts", "units": "s"},
     )
     return _with_support(out, t, time_support)

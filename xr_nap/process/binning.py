@@ -31,6 +31,26 @@ __all__ = ["count", "bin_average", "time_bins"]
 PRECISION = 9  # decimals, pynapple's nap_config.time_index_precision
 
 
+def _left_edge(starts: np.ndarray, k: np.ndarray, bin_size: float) -> np.ndarray:
+    """Left edge of bin ``k`` of each interval, as pynapple computes it."""
+    return np.where(k == 0, starts, np.round(starts + k * bin_size, PRECISION))
+
+
+def bins_per_interval(starts: np.ndarray, ends: np.ndarray, bin_size: float) -> np.ndarray:
+    """How many bins pynapple puts in each interval: those with centre ``<= end``."""
+    length = ends - starts
+    cap = np.where(length > bin_size, np.ceil((ends + bin_size - starts) / bin_size), 1)
+    cap = cap.astype(np.int64)
+    m = np.clip(np.floor((length - bin_size / 2) / bin_size).astype(np.int64) + 1, 0, cap)
+    half = bin_size / 2
+    for _ in range(2):  # the estimate is off by at most one bin either way
+        grow = (m < cap) & (_left_edge(starts, m, bin_size) + half <= ends)
+        m += grow
+        shrink = (m > 0) & (_left_edge(starts, np.maximum(m - 1, 0), bin_size) + half > ends)
+        m -= shrink
+    return m
+
+
 def time_bins(
     starts: np.ndarray, ends: np.ndarray, bin_size: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -44,17 +64,27 @@ def time_bins(
     bin_size = float(bin_size)
     if not np.isfinite(bin_size) or bin_size <= 0:
         raise ValueError(f"bin_size must be a positive number, got {bin_size}")
-    length = ends - starts
-    nb = np.where(length > bin_size, np.ceil((ends + bin_size - starts) / bin_size), 1)
-    nb = nb.astype(np.int64)
-    interval = np.repeat(np.arange(starts.size), nb)
-    k = np.arange(interval.size) - np.repeat(np.cumsum(nb) - nb, nb)
-    s = starts[interval]
-    left = np.where(k == 0, s, np.round(s + k * bin_size, PRECISION))
-    right = np.round(s + (k + 1) * bin_size, PRECISION)
-    centre = left + bin_size / 2
-    keep = centre <= ends[interval]
-    return left[keep], right[keep], centre[keep], interval[keep]
+    m = bins_per_interval(starts, ends, bin_size)
+    total = int(m.sum())
+    first = np.cumsum(m) - m  # index of each interval's first bin
+    has = m > 0
+    # k (bin number inside its interval) by a cumulative sum that restarts per interval
+    k = np.ones(total, dtype=np.float64)
+    if total:
+        k[0] = 0.0
+        k[first[has][1:]] = 1.0 - m[has][:-1]
+        np.cumsum(k, out=k)
+    interval = np.repeat(np.arange(starts.size), m)
+    left = k  # reuse the buffer: left = round(s + k * bin_size, 9)
+    np.multiply(k, bin_size, out=left)
+    left += starts[interval]
+    np.round(left, PRECISION, out=left)
+    left[first[has]] = starts[has]
+    right = np.empty_like(left)
+    right[:-1] = left[1:]
+    last = first[has] + m[has] - 1
+    right[last] = np.round(starts[has] + m[has] * bin_size, PRECISION)
+    return left, right, left + bin_size / 2, interval
 
 
 def _epochs(obj: Any, ep: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -62,11 +92,20 @@ def _epochs(obj: Any, ep: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _bin_ranges(t, starts, ends, bin_size):
-    """Row ranges ``[lo, hi)`` of the sorted times ``t`` in each bin, and the bins."""
+    """Row ranges ``[lo, hi)`` of the sorted times ``t`` in each bin, and the centres.
+
+    A bin's right edge is the next bin's left edge except at the end of an interval,
+    so one searchsorted over the left edges does most of the work; only an
+    interval's last bin is also capped at its end (``t <= end``).
+    """
     left, right, centre, interval = time_bins(starts, ends, bin_size)
     lo = np.searchsorted(t, left, side="left")
-    end_row = np.searchsorted(t, ends, side="right")[interval]
-    hi = np.minimum(np.searchsorted(t, right, side="left"), end_row)
+    hi = np.empty_like(lo)
+    hi[:-1] = lo[1:]
+    last = np.ones(left.size, dtype=bool)
+    last[:-1] = interval[1:] != interval[:-1]
+    hi[last] = np.minimum(np.searchsorted(t, right[last], side="left"),
+                          np.searchsorted(t, ends[interval[last]], side="right"))
     return lo, np.maximum(hi, lo), centre
 
 
@@ -125,16 +164,10 @@ def _count_group(group, bin_size, starts, ends, dtype):
     n_units = offsets.size - 1
     unit_index = np.repeat(np.arange(n_units), np.diff(offsets))
     if bin_size is None:  # one closed bin [s, e] per interval
-        left, right, centre, interval = starts, None, starts + (ends - starts) / 2, None
+        left, right, centre, interval = starts, ends, starts + (ends - starts) / 2, None
     else:
         left, right, centre, interval = time_bins(starts, ends, bin_size)
-    b = np.searchsorted(left, spikes, side="right") - 1
-    inside = b >= 0
-    if left.size:
-        safe = np.maximum(b, 0)
-        inside &= spikes <= (ends[safe] if interval is None else ends[interval[safe]])
-        if right is not None:
-            inside &= spikes < right[safe]
+    b, inside = _bin_of(spikes, left, right, interval, starts, ends, bin_size)
     flat = b[inside] * n_units + unit_index[inside]
     counts = np.bincount(flat, minlength=centre.size * n_units).reshape(centre.size, n_units)
     coords = {UNIT: group[UNIT].values}
@@ -142,8 +175,34 @@ def _count_group(group, bin_size, starts, ends, dtype):
         var = group[key]
         if var.dims == (UNIT,) and key != "row_size":
             coords[key] = (UNIT, var.values)
-    out = tsd(centre, counts.astype(dtype), dims=(TIME, UNIT), coords=coords)
+    out = tsd(centre, counts.astype(dtype, copy=False), dims=(TIME, UNIT), coords=coords)
     return with_support(out, starts, ends)
+
+
+def _bin_of(spikes, left, right, interval, starts, ends, bin_size):
+    """Bin index of each (unsorted) spike and whether it falls in a bin.
+
+    Finds the interval by searchsorted over the few interval starts, estimates the bin
+    arithmetically and corrects it against the exact pynapple edges, which avoids a
+    binary search over all bins.
+    """
+    if left.size == 0:
+        return np.zeros(spikes.size, dtype=np.int64), np.zeros(spikes.size, dtype=bool)
+    k = np.searchsorted(starts, spikes, side="right") - 1
+    inside = (k >= 0) & (spikes <= ends[np.maximum(k, 0)])
+    if interval is None:  # one bin per interval, closed at both ends
+        return k, inside
+    k = np.maximum(k, 0)
+    first = np.searchsorted(interval, np.arange(starts.size), side="left")
+    last = np.maximum(np.append(first[1:], interval.size) - 1, first)
+    est = np.floor((spikes - starts[k]) / bin_size).astype(np.int64)
+    b = np.minimum(first[k] + np.maximum(est, 0), last[k])
+    b = np.minimum(b, left.size - 1)
+    miss = (spikes < left[b]) | (spikes >= right[b])  # rounding put it a bin off
+    if miss.any():
+        b[miss] = np.maximum(np.searchsorted(left, spikes[miss], side="right") - 1, 0)
+    inside &= (spikes >= left[b]) & (spikes < right[b])
+    return b, inside
 
 
 def bin_average(

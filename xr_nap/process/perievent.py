@@ -85,6 +85,24 @@ def take_rows(obj: xr.DataArray, rows: np.ndarray) -> np.ndarray:
     return reduce_time(obj, part, combine, int(rows[0]), int(rows[-1]) + 1)
 
 
+def closest_rows(t: np.ndarray, tt: np.ndarray, starts: np.ndarray,
+                 ends: np.ndarray) -> np.ndarray:
+    """Row of the sorted times ``tt`` closest to each time of ``t`` (any order) inside
+    the same interval, the later one on a tie (pynapple's ``value_from`` and perievent
+    matching); -1 when ``t`` is outside every interval or its interval has no row."""
+    k = np.searchsorted(starts, t, side="right") - 1
+    safe = np.maximum(k, 0)
+    first = np.searchsorted(tt, starts, "left")[safe]
+    last = np.searchsorted(tt, ends, "right")[safe] - 1
+    j = np.clip(np.searchsorted(tt, t, side="left"), first, np.maximum(last, first))
+    prev = np.maximum(j - 1, first)
+    if tt.size:
+        j = np.where((j > first) & (t - tt[np.minimum(prev, tt.size - 1)]
+                                    < tt[np.minimum(j, tt.size - 1)] - t), prev, j)
+    ok = (k >= 0) & (t <= ends[safe]) & (last >= first)
+    return np.where(ok, j, -1)
+
+
 def _event_times(events: Any) -> np.ndarray:
     if isinstance(events, xr.DataArray):
         nap_type(events)
@@ -182,10 +200,7 @@ def _align_continuous(data: xr.DataArray, ev: np.ndarray, before: float, after: 
         raise ValueError("No overlap between input and epochs, perievent matrix is empty...")
     k = np.searchsorted(s, ev, side="right") - 1  # epoch of each event
     first, last = elo[k], ehi[k] - 1
-    # closest sample inside the event's epoch, the later one on a tie (pynapple)
-    j = np.clip(np.searchsorted(t, ev, side="left"), first, last)
-    prev = np.maximum(j - 1, first)
-    j = np.where((j > first) & (ev - t[prev] < t[j] - ev), prev, j)
+    j = closest_rows(ev, t, s, e)
     offsets = np.arange(-n0, n1 + 1)
     idx = j[None, :] + offsets[:, None]  # (lag, event)
     ok = (idx >= first[None, :]) & (idx <= last[None, :])

@@ -30,7 +30,7 @@ import pandas as pd
 import xarray as xr
 
 from xr_nap.core.blocks import reduce_time, segment_sums
-from xr_nap.core.intervals import bounds, interval_set, ranges
+from xr_nap.core.intervals import bounds, ranges
 from xr_nap.core.restrict import spike_mask
 from xr_nap.core.time_series import (
     TIME,
@@ -40,6 +40,7 @@ from xr_nap.core.time_series import (
     times,
     unit_offsets,
 )
+from xr_nap.process.perievent import closest_rows
 
 __all__ = [
     "tuning_curves",
@@ -118,8 +119,8 @@ def _feature_pass(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One chunked pass over the feature rows in ``[lo, hi)``.
 
-    Returns the occupancy (sample count per flat bin) and the flat bin of each row in
-    the sorted array ``want`` (-1 when outside the bins).
+    Returns the occupancy (sample count per flat bin) and the flat bin of the row
+    ``want[i]`` (any order; -1 for no row) -- -1 when outside the bins.
     """
     nflat = int(np.prod([e.size - 1 for e in edges]))
     occupancy = np.zeros(nflat, dtype=np.int64)
@@ -132,29 +133,17 @@ def _feature_pass(
         c1 = c0 + block.shape[0]
         vals = _columns(block)
         b = _digitize(vals[_local_rows(lo, hi, c0, c1)], edges)
-        a, z = np.searchsorted(want, [c0, c1])
-        return np.bincount(b[b >= 0], minlength=nflat), a, _digitize(vals[want[a:z] - c0], edges)
+        mine = np.flatnonzero((want >= c0) & (want < c1))
+        return np.bincount(b[b >= 0], minlength=nflat), mine, _digitize(
+            vals[want[mine] - c0], edges)
 
     def combine(parts):
-        for occ, a, wb in parts:
+        for occ, mine, wb in parts:
             occupancy[:] += occ
-            picked[a:a + wb.size] = wb
+            picked[mine] = wb
         return occupancy, picked
 
     return reduce_time(features, part, combine, int(lo[nonempty][0]), int(hi.max()))
-
-
-def _closest_rows(t: np.ndarray, tt: np.ndarray, starts: np.ndarray, ends: np.ndarray):
-    """Row of ``tt`` closest to each (sorted, inside some interval) time of ``t`` within
-    the same interval -- pynapple's ``value_from`` matching; -1 when there is none."""
-    from xr_nap.core.time_series import ts, tsd
-    from xr_nap.core.value_from import value_from
-
-    if t.size == 0:
-        return np.empty(0, dtype=np.int64)
-    proxy = tsd(tt, np.arange(tt.size, dtype=np.float64))
-    rows = value_from(ts(t), proxy, ep=interval_set(starts, ends)).values
-    return np.where(np.isnan(rows), -1, rows).astype(np.int64)
 
 
 def _bin_edges(features, lo, hi, bins, range_, ndim):
@@ -355,13 +344,8 @@ def _spike_counts(data, kind, features, tf, starts, ends, lo, hi, edges):
     unit = np.repeat(np.arange(n_units), np.diff(offsets))
     keep = spike_mask(spikes, starts, ends)
     spikes, unit = spikes[keep], unit[keep]
-    order = np.argsort(spikes, kind="stable")
-    rows = np.full(spikes.size, -1, dtype=np.int64)
-    rows[order] = _closest_rows(spikes[order], tf, starts, ends)
-    want, inverse = np.unique(rows[rows >= 0], return_inverse=True)
-    occupancy, picked = _feature_pass(features, lo, hi, edges, want)
-    flat = np.full(spikes.size, -1, dtype=np.int64)
-    flat[rows >= 0] = picked[inverse]
+    occupancy, flat = _feature_pass(features, lo, hi, edges,
+                                    closest_rows(spikes, tf, starts, ends))
     nflat = occupancy.size
     ok = flat >= 0
     counts = np.bincount(unit[ok] * nflat + flat[ok], minlength=n_units * nflat)
@@ -377,11 +361,8 @@ def _continuous_means(data, features, tf, starts, ends, lo, hi, edges):
     td = times(data)
     dlo, dhi = _epoch_rows(td, starts, ends)
     drows = ranges(dlo, dhi)
-    rows = _closest_rows(td[drows], tf, starts, ends)
-    want, inverse = np.unique(rows[rows >= 0], return_inverse=True)
-    occupancy, picked = _feature_pass(features, lo, hi, edges, want)
-    flat = np.full(drows.size, -1, dtype=np.int64)
-    flat[rows >= 0] = picked[inverse]
+    occupancy, flat = _feature_pass(features, lo, hi, edges,
+                                    closest_rows(td[drows], tf, starts, ends))
     nflat = occupancy.size
     ncol = int(np.prod(data.shape[1:], dtype=np.int64))
     sums = np.zeros((ncol, nflat))

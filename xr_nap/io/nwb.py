@@ -60,7 +60,7 @@ from xarray.backends.locks import HDF5_LOCK
 from xarray.core import indexing
 
 from xr_nap.core.intervals import interval_set
-from xr_nap.core.time_series import SUPPORT_ATTR, TYPE_ATTR, ts, ts_group
+from xr_nap.core.time_series import SUPPORT_ATTR, TYPE_ATTR, _ragged_dataset, ts
 from xr_nap.io.nwb_index import rate_time_coords
 from xr_nap.io.nwb_layout import (
     NWBObject,
@@ -87,6 +87,7 @@ class NWBArray(BackendArray):
         self.manager, self.lock, self.path, self.where = manager, lock, path, where
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
+        self._handle: tuple | None = None
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
         return indexing.explicit_indexing_adapter(
@@ -95,10 +96,13 @@ class NWBArray(BackendArray):
     def _read(self, key: tuple) -> np.ndarray:
         with self.lock:
             f = _acquire(self.manager, self.where)
-            ds = f[self.path]
-            if h5py.check_string_dtype(ds.dtype):
-                ds = ds.asstr()
-            return np.asarray(ds[key])
+            if self._handle is None or self._handle[0] is not f:
+                ds = f[self.path]  # looking a dataset up costs more than a small read
+                self._handle = (f, ds.asstr() if h5py.check_string_dtype(ds.dtype) else ds)
+            return np.asarray(self._handle[1][key])
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_handle": None}
 
 
 def _acquire(manager: Any, where: str) -> h5py.File:
@@ -275,9 +279,10 @@ def _series(store: _Store, f: h5py.File, obj: NWBObject, mask_and_scale: bool) -
             attrs["units"] = unit.decode() if isinstance(unit, bytes) else str(unit)
         conversion = float(data.attrs.get("conversion", 1.0))
         offset = float(data.attrs.get("offset", 0.0))
-        if conversion != 1.0 or offset != 0.0:
-            attrs["scale_factor"], attrs["add_offset"] = np.float64(conversion), np.float64(
-                offset)
+        if conversion != 1.0:  # each is one pass over the data: set only when needed
+            attrs["scale_factor"] = np.float64(conversion)
+        if offset != 0.0:
+            attrs["add_offset"] = np.float64(offset)
     var = xr.Variable(dims, values, attrs)
     if data is not None and data.chunks:
         var.encoding["preferred_chunks"] = dict(zip(dims, data.chunks, strict=True))
@@ -342,18 +347,27 @@ def _units(store: _Store, f: h5py.File, obj: NWBObject) -> xr.Dataset:
                                                 or ends[-1] > spikes.size)):
         raise ValueError(f"{where}: {col}_index does not index {col} ({ends.size} rows, "
                          f"{ids.size} ids, {spikes.size} spikes)")
-    trains = np.split(spikes, ends[:-1]) if ends.size else []
-    for i, x in enumerate(trains):
-        if x.size > 1 and np.any(x[1:] < x[:-1]):
-            warnings.warn(f"{where}: spike times of unit {ids[i]} are not sorted; sorting "
-                          "them", UserWarning, stacklevel=3)
-            trains[i] = np.sort(x)
+    spikes = spikes[: ends[-1] if ends.size else 0]
+    if not np.isfinite(spikes).all():
+        raise ValueError(f"{where}: {col} are not all finite")
+    starts = np.concatenate([[0], ends[:-1]]) if ends.size else ends
+    down = np.flatnonzero(np.diff(spikes) < 0) + 1  # a decrease not at a unit boundary
+    bad = np.setdiff1d(down, starts)
+    if bad.size:
+        unit = ids[np.searchsorted(ends, bad[0], side="right")]
+        warnings.warn(f"{where}: spike times of unit {unit} (and maybe others) are not "
+                      "sorted; sorting them", UserWarning, stacklevel=3)
+        spikes = spikes[np.lexsort((spikes, np.repeat(np.arange(ids.size), ends - starts)))]
     meta = _unit_metadata(f, g, ids.size, col)
     order = np.argsort(ids, kind="stable")
-    group = ts_group(
-        {ids[i].item(): trains[i] for i in order},
-        metadata={k: np.asarray(v)[order] for k, v in meta.items()},
-    )
+    trains = np.split(spikes, ends[:-1]) if ends.size else []
+    trains = [trains[i] for i in order]
+    if spikes.size:
+        support = np.array([spikes.min()]), np.array([spikes.max()])
+    else:
+        support = np.empty(0), np.empty(0)
+    group = _ragged_dataset(ids[order], trains, *support,
+                            metadata={k: np.asarray(v)[order] for k, v in meta.items()})
     return group.assign_attrs(_meta(obj, g))
 
 

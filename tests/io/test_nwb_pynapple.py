@@ -152,3 +152,26 @@ def test_backcompat_files_match_pynapple(pnap, shared_dir):
             else:
                 assert not hasattr(value, "nap_class"), (path.name, key)
         ours.close()
+
+
+def test_several_times_columns_match_pynapple(pnap, multi_times_nwb):
+    theirs = _pynapple_file(pnap, multi_times_nwb)["licks"]
+    with nap.load_file(multi_times_nwb) as data:
+        ours = data["licks"]
+        assert set(ours) == set(theirs)
+        for col, value in theirs.items():
+            assert_same_as_pynapple(ours[col], value, pnap)
+
+
+def test_unsorted_spikes_sorted_per_unit(tmp_path):
+    from conftest import new_nwbfile, write
+
+    nwb = new_nwbfile()
+    nwb.add_unit(id=5, spike_times=[0.3, 0.1, 0.2])
+    nwb.add_unit(id=2, spike_times=[0.05, 0.4])
+    path = write(nwb, tmp_path / "unsorted_units.nwb")
+    with pytest.warns(UserWarning, match="unit 5 .*not sorted"):
+        units = nap.load_file(path)["units"]
+    assert units.unit.values.tolist() == [2, 5]
+    assert units.spike_time.values.tolist() == [0.05, 0.4, 0.1, 0.2, 0.3]
+    assert units.row_size.values.tolist() == [2, 3]

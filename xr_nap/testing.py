@@ -27,7 +27,7 @@ from xr_nap.core.time_series import (
     tsd_frame,
 )
 
-__all__ = ["assert_nap_equal", "assert_support_equal", "sample_session"]
+__all__ = ["assert_nap_equal", "assert_support_equal", "sample_session", "write_sample_nwb"]
 
 
 def assert_support_equal(a: Any, b: Any, atol: float = 0.0) -> None:
@@ -85,7 +85,8 @@ def sample_session(
     """A small synthetic recording: position, an LFP-like signal, place cells, epochs.
 
     Units fire as Poisson processes whose rate follows a Gaussian place field on a
-    1-D track, so their tuning curves show real peaks. Everything is generated in
+    1-D track and the phase of an 8 Hz theta rhythm that dominates the LFP, so tuning
+    curves show place fields and spike-triggered LFP averages show theta. Everything is generated in
     memory from ``seed``; no download.
 
     Returns
@@ -109,14 +110,17 @@ def sample_session(
                     metadata={"depth_um": [100, 200, 300, 400]})
     lfp.attrs["units"] = "mV"
 
+    # place cells whose firing is also locked to the theta rhythm of the LFP
     centres = np.linspace(5.0, 95.0, n_units)
+    dt = 1e-3
+    t_fine = np.arange(0.0, duration, dt)
+    pos_fine = np.interp(t_fine, t_pos, pos)
+    theta_gain = 1.0 + 0.9 * np.cos(2 * np.pi * 8.0 * t_fine)
     units = {}
-    dt = 1.0 / position_rate
     for i, c in enumerate(centres):
-        rate = 0.5 + 20.0 * np.exp(-0.5 * ((pos - c) / 6.0) ** 2)
-        n = rng.poisson(rate * dt)
-        spikes = np.repeat(t_pos, n) + rng.uniform(0, dt, int(n.sum()))
-        units[i] = np.sort(spikes)
+        rate = (0.5 + 20.0 * np.exp(-0.5 * ((pos_fine - c) / 6.0) ** 2)) * theta_gain
+        fired = rng.random(t_fine.size) < rate * dt
+        units[i] = t_fine[fired] + rng.uniform(0, dt, int(fired.sum()))
     group = ts_group(units, time_support=(0.0, duration), metadata={
         "location": np.where(np.arange(n_units) % 2 == 0, "ca1", "ca3"),
         "peak_position": centres,
@@ -125,3 +129,60 @@ def sample_session(
     epochs = interval_set([0.0, half], [half - 1.0, duration],
                           metadata={"label": ["wake", "sleep"]})
     return {"position": position, "lfp": lfp, "units": group, "epochs": epochs}
+
+
+def write_sample_nwb(path: Any, duration: float = 600.0, n_units: int = 10,
+                     seed: int = 0) -> Any:
+    """Write :func:`sample_session` to an NWB file with pynwb; return the path.
+
+    Layout: ``position`` as a SpatialSeries in ``processing/behavior/Position``
+    (timestamps), ``lfp`` as a rate-based TimeSeries in ``acquisition`` stored as
+    int16 with ``conversion`` (so it is scaled lazily on read), ``units`` with
+    ``location`` and ``peak_position`` columns, and labelled ``epochs``.
+    """
+    import warnings
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import pynwb
+    from hdmf.backends.hdf5 import H5DataIO
+    from pynwb.behavior import Position, SpatialSeries
+
+    s = sample_session(duration=duration, n_units=n_units, seed=seed)
+    nwb = pynwb.NWBFile(
+        session_description="xr-nap sample session (synthetic place cells)",
+        identifier=f"xr-nap-sample-{seed}",
+        session_start_time=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    behavior = nwb.create_processing_module("behavior", "animal position")
+    pos = s["position"]
+    behavior.add(Position(spatial_series=SpatialSeries(
+        name="position", data=pos.values, timestamps=pos.time.values, unit="cm",
+        reference_frame="start of the track")))
+    lfp = s["lfp"]
+    conversion = 1e-3  # raw int16 counts of 1 uV, physical values in mV
+    raw = np.round(lfp.values / conversion).astype(np.int16)
+    rate = 1.0 / float(lfp.time[1] - lfp.time[0])
+    nwb.add_acquisition(pynwb.TimeSeries(
+        name="lfp", data=H5DataIO(raw, chunks=(min(raw.shape[0], 25_000), raw.shape[1])),
+        unit="mV", conversion=conversion, rate=rate, starting_time=float(lfp.time[0])))
+    units = s["units"]
+    nwb.add_unit_column("location", "brain area")
+    nwb.add_unit_column("peak_position", "place field centre (cm)")
+    from xr_nap.core.time_series import unit_spike_times
+
+    for (uid, spikes), loc, peak in zip(unit_spike_times(units), units.location.values,
+                                        units.peak_position.values, strict=True):
+        nwb.add_unit(id=int(uid), spike_times=spikes, location=str(loc),
+                     peak_position=float(peak))
+    nwb.add_epoch_column("label", "behavioural state")
+    ep = s["epochs"]
+    for start, end, label in zip(ep.start.values, ep.end.values, ep.label.values,
+                                 strict=True):
+        nwb.add_epoch(start_time=float(start), stop_time=float(end), label=str(label))
+    path = Path(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pynwb.NWBHDF5IO(str(path), "w") as io:
+            io.write(nwb)
+    return path

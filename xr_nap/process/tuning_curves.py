@@ -148,7 +148,7 @@ def _feature_pass(
 
 def _bin_edges(features, lo, hi, bins, range_, ndim):
     """Edges per feature, following :func:`numpy.histogramdd`."""
-    if np.ndim(bins) == 0:
+    if np.isscalar(bins) or (isinstance(bins, np.ndarray) and bins.ndim == 0):
         bins = [bins] * ndim
     if range_ is None:
         range_ = [None] * ndim
@@ -288,9 +288,10 @@ def tuning_curves(
         raise TypeError("features should be a Tsd or TsdFrame DataArray")
     names = _feature_names(features, feature_names)
     ndim = len(names)
-    if ndim == 1 and np.ndim(bins) == 1 and len(bins) > 1:
+    scalar = np.isscalar(bins) or (isinstance(bins, np.ndarray) and bins.ndim == 0)
+    if ndim == 1 and not scalar and np.ndim(bins) == 1 and len(bins) > 1:
         bins = [bins]
-    if np.ndim(bins) != 0 and len(bins) != ndim:
+    if not scalar and len(bins) != ndim:
         raise ValueError(
             f"bins should contain one specification per feature (expected {ndim}, got "
             f"{len(bins)}); to give edges for several features, pass one array per feature")

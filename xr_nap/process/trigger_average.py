@@ -81,14 +81,15 @@ def _binned_feature(feature: xr.DataArray, left: np.ndarray, right: np.ndarray,
     ehi = np.searchsorted(t, ends, "right")[interval]
     lo = np.searchsorted(t, left, "left")
     hi = np.maximum(np.minimum(np.searchsorted(t, right, "left"), ehi), lo)
-    sums = segment_sums(feature, lo, hi).reshape(lo.size, -1)
+    ncol = int(np.prod(feature.shape[1:], dtype=np.int64))
+    sums = segment_sums(feature, lo, hi).reshape(lo.size, ncol)
     n = hi - lo
     with np.errstate(invalid="ignore", divide="ignore"):
         v = sums / n[:, None]
     fill = np.flatnonzero((n == 0) & (lo > elo))  # empty: last earlier sample
     if fill.size:
         rows, inverse = np.unique(lo[fill] - 1, return_inverse=True)
-        v[fill] = take_rows(feature, rows).reshape(rows.size, -1)[inverse]
+        v[fill] = take_rows(feature, rows).reshape(rows.size, ncol)[inverse]
     v[(n == 0) & (lo <= elo)] = 0.0
     v[~np.isfinite(v)] = 0.0
     return v

@@ -111,3 +111,13 @@ def test_lazy_data_are_saved_block_by_block(tmp_path, monkeypatch):
     path = nap.save(x, tmp_path / "x")
     assert len(data.reads) == 5
     np.testing.assert_array_equal(nap.load_npz(path).values, data.array)
+
+
+@pytest.mark.parametrize("n_units", [1, 3, 300, 70_000])
+def test_unit_destinations_is_a_stable_counting_sort(n_units):
+    pos = np.random.default_rng(n_units).integers(0, n_units, 1000)
+    dest, counts = npz._unit_destinations(pos, n_units, chunk=64)
+    order = np.empty_like(dest)
+    order[dest] = np.arange(pos.size)
+    np.testing.assert_array_equal(order, np.argsort(pos, kind="stable"))
+    np.testing.assert_array_equal(counts, np.bincount(pos, minlength=n_units))

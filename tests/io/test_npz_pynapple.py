@@ -264,3 +264,22 @@ def test_single_sample_series_keeps_its_sample(pnap, tmp_path):
         assert len(pnap.load_file(str(tmp_path / "one.npz"))) == 0
         ours = nap.load_npz(tmp_path / "one.npz")
     assert ours.values.tolist() == [7.0] and ours.time.values.tolist() == [2.0]
+
+
+@pytest.mark.parametrize("layout", ["shuffled", "grouped_unsorted"])
+def test_tsgroup_any_spike_order(pnap, tmp_path, layout):
+    """pynapple's loader accepts spikes in any order; so does xr-nap's."""
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.uniform(0, 10, 60))
+    index = rng.integers(0, 4, 60) * 2
+    if layout == "shuffled":
+        perm = rng.permutation(60)
+    else:  # grouped by unit, but times reversed inside each unit
+        perm = np.lexsort((-t, index))
+    np.savez(tmp_path / "g.npz", t=t[perm], index=index[perm], keys=[0, 2, 4, 6, 8],
+             start=[1.0], end=[9.0], type=["TsGroup"])
+    ours = nap.load_npz(tmp_path / "g.npz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = pnap.load_file(str(tmp_path / "g.npz"))
+    assert_matches(ours, theirs, pnap)

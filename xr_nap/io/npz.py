@@ -56,7 +56,13 @@ import numpy as np
 import xarray as xr
 from xarray.backends import BackendEntrypoint
 
-from xr_nap.core.intervals import INTERVAL, bounds, interval_set
+from xr_nap.core.intervals import (
+    INTERVAL,
+    _is_canonical,
+    bounds,
+    drop_outside,
+    interval_set,
+)
 from xr_nap.core.metadata import plain_array
 from xr_nap.core.time_series import (
     SPIKE,
@@ -171,6 +177,7 @@ class _Archive:
             self.zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as err:
             raise NPZFormatError(f"{path} is not an NPZ (zip) file: {err}") from None
+        self.raw = open(path, "rb")  # for direct reads of uncompressed members
         self.members = {
             info.filename[:-4]: info
             for info in self.zip.infolist() if info.filename.endswith(".npy")
@@ -178,6 +185,7 @@ class _Archive:
 
     def close(self) -> None:
         self.zip.close()
+        self.raw.close()
 
     def __enter__(self) -> _Archive:
         return self
@@ -189,48 +197,64 @@ class _Archive:
         return list(self.members)
 
     def header(self, key: str) -> tuple[tuple[int, ...], bool, np.dtype]:
-        with self.zip.open(self.members[key]) as fp:
-            return _read_header(fp, f"{self.path.name}[{key!r}]")
+        return self._locate(key)[:3]
 
-    def __getitem__(self, key: str) -> np.ndarray:
+    def _locate(self, key: str) -> tuple[tuple[int, ...], bool, np.dtype, int | None, int]:
+        """Header of a member, the file offset of its data (uncompressed members, else
+        None) and the number of data bytes the member holds."""
         if key not in self.members:
             raise NPZFormatError(f"{self.path.name} has no member {key!r}")
         where = f"{self.path.name}[{key!r}]"
         info = self.members[key]
-        with self.zip.open(info) as fp:
-            shape, fortran, dtype = _read_header(fp, where)
-            if dtype.hasobject:
+        if info.compress_type != zipfile.ZIP_STORED:
+            with self.zip.open(info) as fp:
+                shape, fortran, dtype = _read_header(fp, where)
+            return shape, fortran, dtype, None, info.file_size
+        self.raw.seek(info.header_offset)
+        local = self.raw.read(30)
+        if len(local) < 30 or local[:4] != b"PK\x03\x04":
+            raise NPZFormatError(f"{where}: corrupted zip entry")
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        begin = info.header_offset + 30 + name_len + extra_len
+        self.raw.seek(begin)
+        shape, fortran, dtype = _read_header(self.raw, where)
+        offset = self.raw.tell()
+        return shape, fortran, dtype, offset, info.file_size - (offset - begin)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        shape, fortran, dtype, offset, stored = self._locate(key)
+        where = f"{self.path.name}[{key!r}]"
+        if dtype.hasobject:
+            with self.zip.open(self.members[key]) as fp:
+                _read_header(fp, where)
                 return self._unpickle(fp, where)
-            # Refuse members whose header promises more data than the member holds
-            # (truncated files, zip bombs) before allocating anything.
-            nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-            if nbytes > info.file_size:
-                raise NPZFormatError(
-                    f"{where}: header announces {nbytes} bytes of data but the member "
-                    f"holds {info.file_size} (truncated or corrupted file)"
-                )
-        with self.zip.open(info) as fp:
-            try:
+        # Refuse members whose header promises more data than the member holds
+        # (truncated files, zip bombs) before allocating anything.
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if nbytes > stored:
+            raise NPZFormatError(
+                f"{where}: header announces {nbytes} bytes of data but the member holds "
+                f"{stored} (truncated or corrupted file)"
+            )
+        order = "F" if fortran else "C"
+        if nbytes == 0:
+            return np.empty(shape, dtype=dtype, order=order)
+        if offset is None:  # compressed: let numpy inflate it
+            with self.zip.open(self.members[key]) as fp:
                 return np.lib.format.read_array(fp, allow_pickle=False)
-            except ValueError as err:
-                raise NPZFormatError(f"{where}: {err}") from None
+        # Uncompressed (as pynapple writes): one read straight into the array.
+        buf = np.empty(nbytes, dtype=np.uint8)
+        self.raw.seek(offset)
+        if self.raw.readinto(memoryview(buf)) != nbytes:
+            raise NPZFormatError(f"{where}: file ends inside the array data")
+        return buf.view(dtype).reshape(shape, order=order)
 
     def memmap(self, key: str) -> np.ndarray:
         """Memory-map an uncompressed member (the array stays in the file)."""
-        info = self.members[key]
-        if info.compress_type != zipfile.ZIP_STORED:
+        shape, fortran, dtype, offset, stored = self._locate(key)
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if offset is None or dtype.hasobject or nbytes == 0 or nbytes > stored:
             return self[key]
-        with open(self.path, "rb") as raw:
-            raw.seek(info.header_offset)
-            local = raw.read(30)
-            name_len, extra_len = struct.unpack("<HH", local[26:30])
-            raw.seek(info.header_offset + 30 + name_len + extra_len)
-            shape, fortran, dtype = _read_header(raw, f"{self.path.name}[{key!r}]")
-            if dtype.hasobject:
-                return self[key]
-            offset = raw.tell()
-        if int(np.prod(shape)) == 0:
-            return np.empty(shape, dtype=dtype)
         return np.memmap(self.path, dtype=dtype, mode="r", offset=offset, shape=shape,
                          order="F" if fortran else "C")
 
@@ -295,6 +319,9 @@ def _support(archive: _Archive) -> tuple[np.ndarray, np.ndarray]:
         raise NPZFormatError(
             f"{archive.path.name}: {start.size} starts but {end.size} ends"
         )
+    start, end = start.astype(np.float64), end.astype(np.float64)
+    if _is_canonical(start, end):  # the usual case; skip building an interval set
+        return start, end
     return bounds(interval_set(start, end))
 
 
@@ -376,27 +403,45 @@ def _load_group(archive: _Archive) -> xr.Dataset:
         raise NPZFormatError(f"{name}: 'd' has shape {data.shape} for {t.size} spikes")
     starts, ends = _support(archive)
 
-    # Unit position of each spike; spikes of unlisted units or outside the support are
-    # dropped, as pynapple's loader does.
-    pos = np.searchsorted(keys, index)
-    keep = pos < keys.size
-    keep[keep] = keys[pos[keep]] == index[keep]
-    slot = np.searchsorted(ends, t, side="left")
-    inside = slot < ends.size
-    inside[inside] = starts[slot[inside]] <= t[inside]
-    keep &= inside
+    t = t.astype(np.float64, copy=False)
+    if not np.isfinite(t).all():
+        raise NPZFormatError(f"{name}['t'] holds non-finite spike times")
+
+    # Spikes of unlisted units or outside the support are dropped, as pynapple does.
+    pos = _unit_positions(keys, index)
+    keep = pos >= 0
+    by_time = t.size < 2 or not np.any(t[1:] < t[:-1])
+    if by_time:  # pynapple's own layout: a few searchsorted calls on the bounds
+        inside = drop_outside(t, starts, ends)
+        if inside is not None:
+            mask = np.zeros(t.size, dtype=bool)
+            mask[inside] = True
+            keep &= mask
+    else:
+        slot = np.searchsorted(ends, t, side="left")
+        ok = slot < ends.size
+        ok[ok] = starts[slot[ok]] <= t[ok]
+        keep &= ok
     if not keep.all():
         t, pos = t[keep], pos[keep]
         data = None if data is None else data[keep]
-    # Group spikes by unit, keeping time order inside each unit. A radix sort on small
-    # integers is linear; times that are not globally sorted need a lexsort.
-    if t.size > 1 and np.any(t[1:] < t[:-1]):
-        order = np.lexsort((t, pos))
+    # Group spikes by unit, each unit in time order. Files xr-nap writes are grouped
+    # already; pynapple's time-sorted ones need a (linear, radix) sort on unit positions.
+    grouped = t.size < 2 or not np.any(pos[1:] < pos[:-1])
+    if grouped and (by_time or not np.any((t[1:] < t[:-1]) & (pos[1:] == pos[:-1]))):
+        spikes, counts = t, np.bincount(pos, minlength=keys.size)
+    elif by_time:
+        dest, counts = _unit_destinations(pos, keys.size)
+        spikes = np.empty_like(t)
+        spikes[dest] = t
+        if data is not None:
+            grouped_data = np.empty_like(data)
+            grouped_data[dest] = data
+            data = grouped_data
     else:
-        order = np.argsort(pos.astype(np.uint16 if keys.size < 2**16 else np.int64),
-                           kind="stable")
-    spikes = t[order].astype(np.float64, copy=False)
-    counts = np.bincount(pos, minlength=keys.size)
+        order = np.lexsort((t, pos))
+        spikes, counts = t[order], np.bincount(pos, minlength=keys.size)
+        data = None if data is None else data[order]
     trains = np.split(spikes, np.cumsum(counts)[:-1])
 
     meta = _metadata(archive, keys)
@@ -408,8 +453,52 @@ def _load_group(archive: _Archive) -> xr.Dataset:
     meta.pop("rate", None)
     group = _ragged_dataset(keys, trains, starts, ends, meta or None)
     if data is not None:
-        group[SPIKE_DATA] = xr.Variable(SPIKE, data[order])
+        group[SPIKE_DATA] = xr.Variable(SPIKE, data)
     return group
+
+
+def _unit_destinations(pos: np.ndarray, n_units: int, chunk: int = 1 << 16
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Where each spike goes when spikes are grouped by unit, keeping their order.
+
+    A stable counting sort done one cache-sized chunk at a time (a radix argsort of
+    each chunk's small unit positions), which beats one argsort plus a gather over the
+    whole array. Returns the destinations and the spike count of each unit.
+    """
+    counts = np.bincount(pos, minlength=n_units)
+    cursor = np.cumsum(counts) - counts
+    small = pos.astype(np.uint8 if n_units <= 2**8 else np.uint16 if n_units <= 2**16
+                       else np.int64)
+    dest = np.empty(pos.size, dtype=np.int64)
+    for a in range(0, pos.size, chunk):
+        part = small[a:a + chunk]
+        order = np.argsort(part, kind="stable")
+        part_counts = np.bincount(part, minlength=n_units)
+        first = np.cumsum(part_counts) - part_counts  # each unit's start in the chunk
+        dest[a + order] = np.repeat(cursor - first, part_counts) + np.arange(part.size)
+        cursor += part_counts
+    return dest, counts
+
+
+def _unit_positions(keys: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Position in the sorted ``keys`` of each spike's unit id (-1 for unknown ids)."""
+    if keys.size == 0:
+        return np.full(index.size, -1, dtype=np.int64)
+    lo, hi = keys[0], keys[-1]
+    if keys.dtype.kind in "iu" and index.dtype.kind in "iu" and hi - lo < 4 * keys.size + 4096:
+        # Dense integer ids (the usual case): a lookup table beats a binary search.
+        table = np.full(int(hi - lo) + 1, -1, dtype=np.int64)
+        table[keys - lo] = np.arange(keys.size)
+        known = (index >= lo) & (index <= hi)
+        if known.all():
+            return table[index - lo]
+        pos = np.full(index.size, -1, dtype=np.int64)
+        pos[known] = table[index[known] - lo]
+        return pos
+    pos = np.searchsorted(keys, index)
+    found = pos < keys.size
+    found[found] = keys[pos[found]] == index[found]
+    return np.where(found, pos, -1)
 
 
 def load_npz(path: str | os.PathLike, mmap: bool = False) -> xr.DataArray | xr.Dataset:
@@ -491,8 +580,15 @@ def _write_member(zf: zipfile.ZipFile, key: str, value: Any) -> None:
             for c0, c1 in time_blocks(value, 0, value.shape[0]):
                 block = np.ascontiguousarray(value.isel({TIME: slice(c0, c1)}).values)
                 fp.write(memoryview(block).cast("B"))
-        else:
-            np.lib.format.write_array(fp, np.asanyarray(value), allow_pickle=True)
+            return
+        arr = np.asarray(value)
+        if arr.dtype.hasobject:  # pynapple's pickled _metadata dict
+            np.lib.format.write_array(fp, arr, allow_pickle=True)
+            return
+        arr = np.ascontiguousarray(arr)
+        np.lib.format.write_array_header_1_0(fp, np.lib.format.header_data_from_array_1_0(arr))
+        if arr.size:  # straight from the array's memory, no intermediate copy
+            fp.write(memoryview(arr.reshape(-1).view(np.uint8)))
 
 
 def _atomic_npz(path: Path, members: Iterable[tuple[str, Any]]) -> None:
@@ -506,8 +602,6 @@ def _atomic_npz(path: Path, members: Iterable[tuple[str, Any]]) -> None:
             with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
                 for key, value in members:
                     _write_member(zf, key, value)
-            raw.flush()
-            os.fsync(raw.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -555,15 +649,16 @@ def _group_members(group: xr.Dataset) -> list[tuple[str, Any]]:
     if ids.dtype.kind not in "iu":
         raise ValueError(f"pynapple needs integer unit ids to save a TsGroup, got {ids.dtype}")
     offsets = unit_offsets(group)
+    # Spikes stay grouped by unit (pynapple's loader accepts any order; pynapple itself
+    # writes them sorted by time), which saves a sort on writing and on reading.
     spikes = np.asarray(group["spike_time"].values, dtype=np.float64)
     index = np.repeat(ids.astype(np.int64), np.diff(offsets))
-    order = np.argsort(spikes, kind="stable")  # pynapple's layout is time-sorted
     starts, ends = support_bounds(group)
     members: list[tuple[str, Any]] = [
-        ("type", _type_member("TsGroup")), ("t", spikes[order]), ("index", index[order]),
+        ("type", _type_member("TsGroup")), ("t", spikes), ("index", index),
     ]
     if SPIKE_DATA in group:
-        members.append(("d", np.asarray(group[SPIKE_DATA].values)[order]))
+        members.append(("d", np.asarray(group[SPIKE_DATA].values)))
     members += [("keys", ids), ("start", starts), ("end", ends)]
     plain, pickled = [], {}
     for key, var in group.data_vars.items():

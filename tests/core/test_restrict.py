@@ -104,3 +104,34 @@ def test_restrict_ts_roundtrip_with_pynapple_converter(pnap):
     s = nap.ts([0.5, 1.5, 2.5, 3.5])
     r = nap.restrict(s, (1, 3))
     assert_nap_equal(nap.from_pynapple(nap.to_pynapple(r)), r)
+
+
+def test_rate_based_index_is_searched_not_materialised(monkeypatch):
+    """restrict/get/count/bin_average/value_from on an NWB-style rate index never
+    build the float64 time array."""
+    import xarray as xr
+
+    from xr_nap.io.nwb_index import rate_time_coords
+
+    n = 10_000
+    lazy = xr.DataArray(np.arange(n, dtype=float), dims="time",
+                        coords=rate_time_coords(2.0, 100.0, n))
+    eager = nap.tsd(2.0 + np.arange(n) / 100.0, np.arange(n, dtype=float))
+
+    def refuse(obj):
+        raise AssertionError("times() materialised the lazy index")
+
+    ep = nap.interval_set([3.0, 50.0], [10.005, 80.0])
+    spikes = nap.ts([2.5, 4.444, 60.0, 99.0])
+    want = [nap.restrict(eager, ep), nap.get(eager, 5.0, 6.0), nap.get(eager, 7.777),
+            nap.count(eager, 0.5, ep), nap.bin_average(eager, 0.5, ep),
+            nap.value_from(spikes, eager, ep)]
+    monkeypatch.setattr("xr_nap.core.time_series.times", refuse)
+    monkeypatch.setattr("xr_nap.core.restrict.times", refuse, raising=False)
+    got = [nap.restrict(lazy, ep), nap.get(lazy, 5.0, 6.0), nap.get(lazy, 7.777),
+           nap.count(lazy, 0.5, ep), nap.bin_average(lazy, 0.5, ep)]
+    monkeypatch.undo()
+    got.append(nap.value_from(spikes, lazy, ep))  # times of the spikes are needed
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g.values, w.values)
+        np.testing.assert_array_equal(g.time.values, w.time.values)

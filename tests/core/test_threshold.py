@@ -36,3 +36,19 @@ def test_threshold_errors():
         nap.threshold(nap.tsd([0.0], [1.0]), 0, "sideways")
     with pytest.raises(TypeError):
         nap.threshold(nap.tsd_frame([0.0], [[1.0, 2.0]]), 0)
+
+
+def test_threshold_on_lazy_and_dask_data_equals_numpy(monkeypatch):
+    import dask.array as da
+
+    from xr_nap.core.lazy import lazy_array
+
+    t = np.arange(0, 50, 0.01)
+    d = np.sin(t)
+    want = nap.threshold(nap.tsd(t, d), 0.5)
+    monkeypatch.setattr("xr_nap.core.blocks.BLOCK_BYTES", 800)  # 100 rows a block
+    for data in (lazy_array(d), da.from_array(d, chunks=333)):
+        got = nap.threshold(nap.tsd(t, data), 0.5)
+        np.testing.assert_array_equal(got.time.values, want.time.values)
+        np.testing.assert_array_equal(got.values, want.values)
+        np.testing.assert_array_equal(got.attrs["time_support"], want.attrs["time_support"])

@@ -36,3 +36,8 @@ def test_value_from_frame_keeps_columns_and_default_support():
 def test_value_from_bad_mode():
     with pytest.raises(ValueError, match="mode"):
         nap.value_from(nap.ts([1.0]), nap.tsd([1.0], [1.0]), mode="nearest")
+
+
+def test_value_from_empty_target_gives_nan():
+    out = nap.value_from(nap.ts([1.0, 2.0]), nap.tsd(np.array([]), np.array([])), ep=(0, 3))
+    assert np.isnan(out.values).all() and out.sizes["time"] == 2

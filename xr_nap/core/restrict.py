@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from xarray.indexes import PandasIndex
 
 from xr_nap.core.blocks import in_memory
 from xr_nap.core.intervals import bounds, intersect, ranges
@@ -14,9 +15,11 @@ from xr_nap.core.time_series import (
     TIME,
     UNIT,
     nap_type,
+    search_times,
     support_bounds,
     time_coords,
     times,
+    times_at,
     unit_offsets,
     with_support,
 )
@@ -35,7 +38,7 @@ def take_times(obj: xr.DataArray, lo: np.ndarray, hi: np.ndarray) -> xr.DataArra
     if lo.size == 1:
         return obj.isel({TIME: slice(int(lo[0]), int(hi[0]))})
     aligned = [k for k, v in obj.coords.items() if TIME in v.dims and k != TIME]
-    if not in_memory(obj) or aligned:
+    if not in_memory(obj) or aligned or not isinstance(obj.xindexes.get(TIME), PandasIndex):
         return obj.isel({TIME: ranges(lo, hi)})
     keep = hi > lo
     pieces = list(zip(lo[keep], hi[keep], strict=True))
@@ -83,9 +86,8 @@ def restrict(obj: xr.DataArray | xr.Dataset, ep: Any) -> xr.DataArray | xr.Datas
     starts, ends = bounds(ep)
     if kind == "TsGroup":
         return _restrict_group(obj, starts, ends)
-    t = times(obj)
-    lo = np.searchsorted(t, starts, side="left")
-    hi = np.searchsorted(t, ends, side="right")
+    lo = search_times(obj, starts, side="left")
+    hi = search_times(obj, ends, side="right")
     return with_support(take_times(obj, lo, hi), starts, ends)
 
 
@@ -133,18 +135,19 @@ def get(
     """
     if nap_type(obj) in ("TsGroup", "IntervalSet"):
         raise TypeError("get() works on time series; use restrict() on a TsGroup")
-    t = times(obj)
+    n = obj.sizes[TIME]
     if end is None:
-        if t.size == 0:
+        if n == 0:
             raise ValueError("get() on an empty time series")
-        i = int(np.searchsorted(t, start, side="left"))
-        if i == t.size or (i > 0 and start - t[i - 1] < t[i] - start):
+        i = int(search_times(obj, [start])[0])
+        if i == n or (i > 0 and start - times_at(obj, [i - 1])[0]
+                      < times_at(obj, [i])[0] - start):
             i -= 1
         return obj.isel({TIME: i})
     if end < start:
         raise ValueError(f"end ({end}) must not precede start ({start})")
-    lo, hi = np.searchsorted(t, [start, end], side="left")[0], np.searchsorted(
-        t, end, side="right")
+    lo = search_times(obj, [start], side="left")[0]
+    hi = search_times(obj, [end], side="right")[0]
     out = obj.isel({TIME: slice(int(lo), int(hi))})
     s, e = support_bounds(obj)
     return with_support(out, s, e)

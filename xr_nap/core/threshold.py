@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from xr_nap.core.blocks import reduce_time
 from xr_nap.core.intervals import interval_set, positions_in
 from xr_nap.core.time_series import TIME, nap_type, support_bounds, times, with_support
 
@@ -45,7 +46,10 @@ def threshold(
     if nap_type(obj) != "Tsd":
         raise TypeError("threshold works on a 1-D time series (Tsd)")
     t = times(obj)
-    passed = _COMPARE[method](np.asarray(obj.values), thr)
+    compare = _COMPARE[method]
+    # only the boolean mask is kept in memory; lazy data are compared block by block
+    passed = reduce_time(obj, lambda block, _: compare(block, thr),
+                         lambda parts: np.concatenate(parts) if parts else np.zeros(0, bool))
     s, e = support_bounds(obj)
     k = np.searchsorted(s, t, side="right") - 1  # support interval of each sample
     prev_same = np.zeros(t.size, bool)

@@ -409,6 +409,29 @@ def times(obj: xr.DataArray) -> np.ndarray:
     return np.asarray(obj[TIME].values, dtype=np.float64)
 
 
+def search_times(obj: xr.DataArray, values: Any, side: str = "left") -> np.ndarray:
+    """``np.searchsorted(times(obj), values, side)``, without materialising a lazy index.
+
+    A time index that knows how to search itself (the rate-based index of NWB series
+    has a ``searchsorted`` method) is asked directly, so a 1e8-sample series is never
+    expanded to an 800 MB float64 array.
+    """
+    index = obj.xindexes.get(TIME)
+    finder = getattr(index, "searchsorted", None)
+    if finder is not None:
+        return np.asarray(finder(values, side=side), dtype=np.int64)
+    return np.searchsorted(times(obj), values, side=side)
+
+
+def times_at(obj: xr.DataArray, positions: Any) -> np.ndarray:
+    """Sample times of ``obj`` at integer ``positions`` (lazy indexes stay lazy)."""
+    index = obj.xindexes.get(TIME)
+    at = getattr(index, "times_at", None)
+    if at is not None:
+        return at(positions)
+    return times(obj)[positions]
+
+
 def support_bounds(obj: xr.DataArray | xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """``(starts, ends)`` of the time support of ``obj`` as float64 arrays."""
     kind = nap_type(obj)

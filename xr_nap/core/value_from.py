@@ -8,7 +8,16 @@ import numpy as np
 import xarray as xr
 
 from xr_nap.core.intervals import bounds, ranges
-from xr_nap.core.time_series import TIME, nap_type, support_bounds, times, tsd, with_support
+from xr_nap.core.time_series import (
+    TIME,
+    nap_type,
+    search_times,
+    support_bounds,
+    times,
+    times_at,
+    tsd,
+    with_support,
+)
 
 __all__ = ["value_from"]
 
@@ -54,23 +63,24 @@ def value_from(
     if nap_type(data) in ("TsGroup", "IntervalSet") or nap_type(obj) in ("TsGroup", "IntervalSet"):
         raise TypeError("value_from works between time series (DataArrays with a time dim)")
     starts, ends = support_bounds(data) if ep is None else bounds(ep)
-    t, tt = times(obj), times(data)
+    t = times(obj)  # the sampling times; the target's may be a lazy index
     rows = ranges(np.searchsorted(t, starts, "left"), np.searchsorted(t, ends, "right"))
     t = t[rows]
     k = np.searchsorted(starts, t, side="right") - 1  # interval of each time
-    first = np.searchsorted(tt, starts, "left")[k]  # target rows of that interval
-    last = np.searchsorted(tt, ends, "right")[k] - 1
+    first = search_times(data, starts, "left")[k]  # target rows of that interval
+    last = search_times(data, ends, "right")[k] - 1
     if mode == "before":
-        j = np.searchsorted(tt, t, side="right") - 1
+        j = search_times(data, t, side="right") - 1
     elif mode == "after":
-        j = np.searchsorted(tt, t, side="left")
+        j = search_times(data, t, side="left")
     else:  # nearest of the neighbours inside the interval; the later one on a tie
-        j = np.clip(np.searchsorted(tt, t, side="left"), first, last + 1)
+        j = np.clip(search_times(data, t, side="left"), first, last + 1)
         has_prev, has_next = j > first, j <= last
-        top = max(tt.size - 1, 0)
-        d_prev = t - tt[np.clip(j - 1, 0, top)]
-        d_next = tt[np.clip(j, 0, top)] - t
-        j = np.where(has_prev & (~has_next | (d_prev < d_next)), j - 1, j)
+        if data.sizes[TIME]:
+            top = data.sizes[TIME] - 1
+            d_prev = t - times_at(data, np.clip(j - 1, 0, top))
+            d_next = times_at(data, np.clip(j, 0, top)) - t
+            j = np.where(has_prev & (~has_next | (d_prev < d_next)), j - 1, j)
     ok = (j >= first) & (j <= last)
     picked = data.isel({TIME: j[ok]}) if ok.all() else data.isel({TIME: j[ok]}).astype(
         np.result_type(data.dtype, np.float64))

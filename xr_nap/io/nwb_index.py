@@ -117,6 +117,32 @@ class RateTimeIndex(RangeIndex):
             i -= 1
         return i
 
+    def searchsorted(self, values: Any, side: str = "left") -> np.ndarray:
+        """``np.searchsorted(times, values, side)`` computed from the rate, exactly.
+
+        xr-nap's functions call this (through
+        :func:`xr_nap.core.time_series.search_times`) so that restricting, counting or
+        binning a rate-based series never builds its float64 time array.
+        """
+        values = np.asarray(values, dtype=np.float64)
+        if self.transform.stride <= 0:
+            raise ValueError("the time index of this series is not increasing")
+        top = self.size
+        i = np.clip(np.ceil(self._positions(values)), 0, top).astype(np.int64)
+        before = (lambda t, v: t >= v) if side == "left" else (lambda t, v: t > v)
+        for _ in range(3):  # float round-off moves the estimate by one at most
+            back = (i > 0) & before(self._time(np.maximum(i - 1, 0)), values)
+            i -= back
+            ahead = (i < top) & ~before(self._time(np.minimum(i, top - 1)), values)
+            i += ahead
+            if not (back.any() or ahead.any()):
+                break
+        return i
+
+    def times_at(self, positions: Any) -> np.ndarray:
+        """Sample times at integer ``positions`` (no full time array built)."""
+        return np.asarray(self._time(np.asarray(positions)), dtype=np.float64)
+
     def sel(self, labels: dict[Any, Any], method: Any = None, tolerance: Any = None
             ) -> IndexSelResult:
         label = labels[self.dim]

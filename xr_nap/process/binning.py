@@ -19,8 +19,8 @@ from xr_nap.core.time_series import (
     TIME,
     UNIT,
     nap_type,
+    search_times,
     support_bounds,
-    times,
     tsd,
     unit_offsets,
     with_support,
@@ -91,21 +91,21 @@ def _epochs(obj: Any, ep: Any) -> tuple[np.ndarray, np.ndarray]:
     return support_bounds(obj) if ep is None else bounds(ep)
 
 
-def _bin_ranges(t, starts, ends, bin_size):
-    """Row ranges ``[lo, hi)`` of the sorted times ``t`` in each bin, and the centres.
+def _bin_ranges(obj, starts, ends, bin_size):
+    """Row ranges ``[lo, hi)`` of the samples of ``obj`` in each bin, and the centres.
 
     A bin's right edge is the next bin's left edge except at the end of an interval,
     so one searchsorted over the left edges does most of the work; only an
     interval's last bin is also capped at its end (``t <= end``).
     """
     left, right, centre, interval = time_bins(starts, ends, bin_size)
-    lo = np.searchsorted(t, left, side="left")
+    lo = search_times(obj, left, side="left")
     hi = np.empty_like(lo)
     hi[:-1] = lo[1:]
     last = np.ones(left.size, dtype=bool)
     last[:-1] = interval[1:] != interval[:-1]
-    hi[last] = np.minimum(np.searchsorted(t, right[last], side="left"),
-                          np.searchsorted(t, ends[interval[last]], side="right"))
+    hi[last] = np.minimum(search_times(obj, right[last], side="left"),
+                          search_times(obj, ends[interval[last]], side="right"))
     return lo, np.maximum(hi, lo), centre
 
 
@@ -147,13 +147,12 @@ def count(
     starts, ends = _epochs(obj, ep)
     if nap_type(obj) == "TsGroup":
         return _count_group(obj, bin_size, starts, ends, dtype)
-    t = times(obj)
     if bin_size is None:
-        lo = np.searchsorted(t, starts, side="left")
-        hi = np.searchsorted(t, ends, side="right")
+        lo = search_times(obj, starts, side="left")
+        hi = search_times(obj, ends, side="right")
         centre = starts + (ends - starts) / 2
     else:
-        lo, hi, centre = _bin_ranges(t, starts, ends, bin_size)
+        lo, hi, centre = _bin_ranges(obj, starts, ends, bin_size)
     out = tsd(centre, (hi - lo).astype(dtype), name=obj.name)
     return with_support(out, starts, ends)
 
@@ -237,7 +236,7 @@ def bin_average(
     if nap_type(obj) in ("Ts", "TsGroup", "IntervalSet"):
         raise TypeError("bin_average needs a time series with data (Tsd/TsdFrame/TsdTensor)")
     starts, ends = _epochs(obj, ep)
-    lo, hi, centre = _bin_ranges(times(obj), starts, ends, bin_size)
+    lo, hi, centre = _bin_ranges(obj, starts, ends, bin_size)
     sums = segment_sums(obj, lo, hi)
     n = (hi - lo).reshape((-1,) + (1,) * (obj.ndim - 1))
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -448,8 +448,8 @@ def support_bounds(obj: xr.DataArray | xr.Dataset) -> tuple[np.ndarray, np.ndarr
     if kind == "TsGroup":
         t = np.asarray(obj["spike_time"].values, dtype=np.float64)
     else:
-        t = times(obj)
-    if t.size == 0:
+        t = times_at(obj, [0, obj.sizes[TIME] - 1]) if obj.sizes[TIME] else np.empty(0)
+    if t.size == 0 or t.max() == t.min():
         return np.empty(0), np.empty(0)
     return np.array([t.min()]), np.array([t.max()])
 

@@ -246,3 +246,20 @@ def test_accessor_delegates():
     g = nap.ts_group(SPIKES)
     f = nap.tsd(T, POS[:, 0])
     xr.testing.assert_identical(g.nap.tuning_curves(f, 5), nap.tuning_curves(g, f, 5))
+
+
+def test_seed_example_units_against_lazy_nwb_position(tmp_path):
+    """The guide: tuning curves of ``units`` against a lazily loaded position series."""
+    pytest.importorskip("pynwb")
+    from xr_nap.testing import sample_session, write_sample_nwb
+
+    path = write_sample_nwb(tmp_path / "s.nwb", duration=60.0, n_units=4)
+    data = nap.load_file(path)
+    position = data["position"]
+    assert not isinstance(position.variable._data, np.ndarray)  # still on disk
+    tc = nap.tuning_curves(data["units"], position, 10)
+    s = sample_session(duration=60.0, n_units=4)
+    xr.testing.assert_allclose(tc.drop_vars(list(tc.coords)),
+                               nap.tuning_curves(s["units"], s["position"], 10).drop_vars(
+                                   list(tc.coords)))
+    assert tc.dims == ("unit", "position")

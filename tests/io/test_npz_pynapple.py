@@ -283,3 +283,16 @@ def test_tsgroup_any_spike_order(pnap, tmp_path, layout):
         warnings.simplefilter("ignore")
         theirs = pnap.load_file(str(tmp_path / "g.npz"))
     assert_matches(ours, theirs, pnap)
+
+
+@pytest.mark.parametrize("support", [([0.5], [5.5]), ([0.0, 4.0], [2.0, 9.0])])
+def test_tsgroup_grouped_file_with_drops(pnap, tmp_path, support):
+    """Grouped by unit (xr-nap's layout) but with spikes outside the support and of an
+    unlisted unit: dropped as pynapple drops them."""
+    np.savez(tmp_path / "g.npz", t=np.array([0.0, 1.0, 5.0, 1.5, 6.0, 3.0]),
+             index=[0, 0, 0, 1, 1, 9], keys=[0, 1], start=support[0], end=support[1],
+             type=["TsGroup"])
+    path = tmp_path / "g.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert_matches(nap.load_npz(path), pnap.load_file(str(path)), pnap)

@@ -407,41 +407,42 @@ def _load_group(archive: _Archive) -> xr.Dataset:
     if not np.isfinite(t).all():
         raise NPZFormatError(f"{name}['t'] holds non-finite spike times")
 
-    # Spikes of unlisted units or outside the support are dropped, as pynapple does.
-    pos = _unit_positions(keys, index)
-    keep = pos >= 0
-    by_time = t.size < 2 or not np.any(t[1:] < t[:-1])
-    if by_time:  # pynapple's own layout: a few searchsorted calls on the bounds
-        inside = drop_outside(t, starts, ends)
-        if inside is not None:
-            mask = np.zeros(t.size, dtype=bool)
-            mask[inside] = True
-            keep &= mask
+    counts = _grouped_counts(t, index, keys, starts, ends)
+    if counts is not None:  # xr-nap's layout: nothing to drop or regroup
+        spikes = t
     else:
-        slot = np.searchsorted(ends, t, side="left")
-        ok = slot < ends.size
-        ok[ok] = starts[slot[ok]] <= t[ok]
-        keep &= ok
-    if not keep.all():
-        t, pos = t[keep], pos[keep]
-        data = None if data is None else data[keep]
-    # Group spikes by unit, each unit in time order. Files xr-nap writes are grouped
-    # already; pynapple's time-sorted ones need a (linear, radix) sort on unit positions.
-    grouped = t.size < 2 or not np.any(pos[1:] < pos[:-1])
-    if grouped and (by_time or not np.any((t[1:] < t[:-1]) & (pos[1:] == pos[:-1]))):
-        spikes, counts = t, np.bincount(pos, minlength=keys.size)
-    elif by_time:
-        dest, counts = _unit_destinations(pos, keys.size)
-        spikes = np.empty_like(t)
-        spikes[dest] = t
-        if data is not None:
-            grouped_data = np.empty_like(data)
-            grouped_data[dest] = data
-            data = grouped_data
-    else:
-        order = np.lexsort((t, pos))
-        spikes, counts = t[order], np.bincount(pos, minlength=keys.size)
-        data = None if data is None else data[order]
+        # Spikes of unlisted units or outside the support are dropped, as pynapple does.
+        pos = _unit_positions(keys, index)
+        keep = pos >= 0
+        by_time = t.size < 2 or not np.any(t[1:] < t[:-1])
+        if by_time:  # pynapple's own layout: a few searchsorted calls on the bounds
+            inside = drop_outside(t, starts, ends)
+            if inside is not None:
+                mask = np.zeros(t.size, dtype=bool)
+                mask[inside] = True
+                keep &= mask
+        else:
+            slot = np.searchsorted(ends, t, side="left")
+            ok = slot < ends.size
+            ok[ok] = starts[slot[ok]] <= t[ok]
+            keep &= ok
+        if not keep.all():
+            t, pos = t[keep], pos[keep]
+            data = None if data is None else data[keep]
+        # Group spikes by unit, each unit in time order: a stable counting sort for
+        # pynapple's time-sorted layout, a lexsort for any other order.
+        if by_time:
+            dest, counts = _unit_destinations(pos, keys.size)
+            spikes = np.empty_like(t)
+            spikes[dest] = t
+            if data is not None:
+                grouped_data = np.empty_like(data)
+                grouped_data[dest] = data
+                data = grouped_data
+        else:
+            order = np.lexsort((t, pos))
+            spikes, counts = t[order], np.bincount(pos, minlength=keys.size)
+            data = None if data is None else data[order]
     trains = np.split(spikes, np.cumsum(counts)[:-1])
 
     meta = _metadata(archive, keys)
@@ -455,6 +456,28 @@ def _load_group(archive: _Archive) -> xr.Dataset:
     if data is not None:
         group[SPIKE_DATA] = xr.Variable(SPIKE, data)
     return group
+
+
+def _grouped_counts(t: np.ndarray, index: np.ndarray, keys: np.ndarray,
+                    starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """Spike count of each unit when the spikes are already grouped by ascending unit
+    id, time-sorted within each unit, all of listed units and inside the support (the
+    layout :func:`save` writes); ``None`` otherwise."""
+    if t.size == 0 or np.any(index[1:] < index[:-1]):
+        return None
+    first = np.searchsorted(index, keys, side="left")
+    counts = np.searchsorted(index, keys, side="right") - first
+    if int(counts.sum()) != t.size:
+        return None
+    drops = np.flatnonzero(t[1:] < t[:-1]) + 1  # allowed only where a unit begins
+    if drops.size and not np.isin(drops, first).all():
+        return None
+    if starts.size == 1:
+        return counts if starts[0] <= t.min() and t.max() <= ends[0] else None
+    slot = np.minimum(np.searchsorted(ends, t, side="left"), max(ends.size - 1, 0))
+    if ends.size == 0 or not np.all((starts[slot] <= t) & (t <= ends[slot])):
+        return None
+    return counts
 
 
 def _unit_destinations(pos: np.ndarray, n_units: int, chunk: int = 1 << 16

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from xr_nap.core.blocks import reduce_time, segment_sums
+from xr_nap.core.blocks import reduce_time, segment_sums, time_axis
 from xr_nap.core.intervals import bounds, ranges
 from xr_nap.core.restrict import spike_mask
 from xr_nap.core.time_series import (
@@ -63,9 +63,14 @@ def _epoch_rows(t: np.ndarray, starts: np.ndarray, ends: np.ndarray):
     return np.searchsorted(t, starts, "left"), np.searchsorted(t, ends, "right")
 
 
-def _local_rows(lo: np.ndarray, hi: np.ndarray, c0: int, c1: int) -> np.ndarray:
-    """Positions (relative to ``c0``) of the rows of ``[c0, c1)`` inside some range."""
-    return ranges(np.clip(lo, c0, c1), np.clip(hi, c0, c1)) - c0
+def _local_rows(lo: np.ndarray, hi: np.ndarray, c0: int, c1: int) -> np.ndarray | slice:
+    """Positions (relative to ``c0``) of the rows of ``[c0, c1)`` inside some range
+    (a slice, so no copy, when one range covers them)."""
+    a, b = np.clip(lo, c0, c1), np.clip(hi, c0, c1)
+    used = np.flatnonzero(b > a)
+    if used.size <= 1:
+        return slice(int(a[used[0]]) - c0, int(b[used[0]]) - c0) if used.size else slice(0, 0)
+    return ranges(a[used], b[used]) - c0
 
 
 def _columns(block: np.ndarray) -> np.ndarray:
@@ -93,13 +98,16 @@ def _feature_minmax(features: xr.DataArray, lo: np.ndarray, hi: np.ndarray):
 
     def part(block, c0):
         vals = _columns(block)[_local_rows(lo, hi, c0, c0 + block.shape[0])]
-        vals = vals.astype(np.float64)
-        vals[~np.isfinite(vals)] = np.nan
         if vals.shape[0] == 0:
             return np.full((2, ncol), np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-            return np.stack([np.nanmin(vals, axis=0), np.nanmax(vals, axis=0)])
+        out = np.stack([vals.min(axis=0), vals.max(axis=0)]).astype(np.float64)
+        if np.isnan(out).any():  # only then pay for the NaN-aware version
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+                out = np.stack([np.nanmin(vals, axis=0), np.nanmax(vals, axis=0)])
+        if np.isinf(out).any():
+            raise ValueError("features hold infinite values; give a finite `range`")
+        return out
 
     def combine(parts):
         stacked = np.stack(parts)
@@ -185,8 +193,14 @@ def _bin_edges(features, lo, hi, bins, range_, ndim):
     return edges
 
 
-def _sampling_rate(t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+def _sampling_rate(t: Any, lo: np.ndarray, hi: np.ndarray) -> float:
     """1 / mean of the time steps inside each epoch (pynapple's ``time_diff`` mean)."""
+    if not isinstance(t, np.ndarray):  # lazy time axis: an epoch's steps add up to its span
+        keep = hi - lo > 1
+        steps = np.sum(hi[keep] - lo[keep] - 1)
+        span = np.sum(t[hi[keep] - 1] - t[lo[keep]]) if steps else np.float64(np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.float64(steps) / span)
     diffs = np.diff(t)[ranges(lo, hi - 1)] if t.size > 1 else np.empty(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(1.0 / np.mean(diffs)) if diffs.size else float("nan")
@@ -302,7 +316,7 @@ def tuning_curves(
         range = [range]
 
     starts, ends = support_bounds(features) if epochs is None else bounds(epochs)
-    tf = times(features)
+    tf = time_axis(features)  # a lazy time index stays lazy
     lo, hi = _epoch_rows(tf, starts, ends)
     if fs is None:
         fs = _sampling_rate(tf, lo, hi)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from xr_nap.core.blocks import reduce_time
+from xr_nap.core.blocks import reduce_time, time_axis
 from xr_nap.core.intervals import bounds, positions_in, ranges
 from xr_nap.core.time_series import (
     TIME,
@@ -189,7 +189,7 @@ def _align_spikes(t: np.ndarray, ev: np.ndarray, before: float, after: float) ->
 
 
 def _align_continuous(data: xr.DataArray, ev: np.ndarray, before: float, after: float):
-    t = times(data)
+    t = time_axis(data)  # a lazy time index stays lazy
     if t.size < 2:
         raise ValueError("perievent needs a continuous series with at least 2 samples")
     lags, n0, n1 = lag_grid(before, after, t[1] - t[0])

@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 from numpy.lib.stride_tricks import sliding_window_view
 
-from xr_nap.core.blocks import segment_sums
+from xr_nap.core.blocks import segment_sums, time_axis
 from xr_nap.core.intervals import bounds
 from xr_nap.core.time_series import (
     TIME,
@@ -76,7 +76,7 @@ def _events(group: xr.DataArray | xr.Dataset):
 def _binned_feature(feature: xr.DataArray, left: np.ndarray, right: np.ndarray,
                     interval: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """``v[b]``: mean of the samples in each bin, forward-filled inside the epoch."""
-    t = times(feature)
+    t = time_axis(feature)  # a lazy time index stays lazy
     elo = np.searchsorted(t, starts, "left")[interval]  # epoch rows of each bin
     ehi = np.searchsorted(t, ends, "right")[interval]
     lo = np.searchsorted(t, left, "left")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 __all__ = ["load_file"]
 
 
-def load_file(path: str | os.PathLike, lazy_loading: bool = True) -> Any:
+def load_file(path: str | os.PathLike, lazy_loading: bool = True,
+              chunks: Mapping[str, Any] | int | str | None = None) -> Any:
     """Open ``path`` the way ``pynapple.load_file`` does.
 
     Parameters
@@ -19,6 +21,10 @@ def load_file(path: str | os.PathLike, lazy_loading: bool = True) -> Any:
         ``.npz`` -> the xarray object stored in it.
     lazy_loading : bool, default True
         For NWB files: keep array data in the file until indexed.
+    chunks : dict, int, "auto" or None, optional
+        For NWB files: give series dask arrays (``{}``: the file's own chunks; see
+        :class:`xr_nap.NWBFile`), so reductions run chunk by chunk, also on a
+        ``dask.distributed`` cluster.
 
     Raises
     ------
@@ -38,5 +44,5 @@ def load_file(path: str | os.PathLike, lazy_loading: bool = True) -> Any:
     if suffix == ".nwb":
         from xr_nap.io.nwb import NWBFile
 
-        return NWBFile(path, lazy_loading=lazy_loading)
+        return NWBFile(path, lazy_loading=lazy_loading, chunks=chunks)
     raise ValueError(f"cannot load {path}: expected a .nwb or .npz file, got {suffix!r}")

@@ -577,6 +577,17 @@ def _open_group(store: _Store, group: str | None, mask_and_scale: bool) -> xr.Da
 
 
 # --------------------------------------------------------------------------- NWBFile
+def _chunk(obj: xr.DataArray | xr.Dataset, chunks: Any) -> xr.DataArray | xr.Dataset:
+    """``obj.chunk``, where ``{}`` (or missing dims of a dict) means the HDF5 chunks."""
+    if not isinstance(chunks, Mapping):
+        return obj.chunk(chunks)
+    variables = obj.data_vars.values() if isinstance(obj, xr.Dataset) else [obj.variable]
+    preferred: dict[Any, Any] = {}
+    for var in variables:
+        preferred.update(var.encoding.get("preferred_chunks", {}))
+    return obj.chunk({k: v for k, v in {**preferred, **chunks}.items() if k in obj.dims})
+
+
 class NWBFile(Mapping):
     """A read-only mapping key -> xarray object for an NWB file (pynapple's ``NWBFile``).
 
@@ -588,6 +599,10 @@ class NWBFile(Mapping):
     lazy_loading : bool, default True
         Keep array data in the file until indexed; ``False`` loads each object into
         memory when it is first accessed.
+    chunks : dict, int, "auto" or None, optional
+        Give series dask arrays, as ``xr.open_dataset(..., chunks=)`` does: ``{}`` uses
+        the HDF5 chunks of each dataset, a dict ``{"time": n}`` overrides them. ``None``
+        (default) keeps the lazily indexed arrays. Ignored when ``lazy_loading=False``.
 
     Attributes
     ----------
@@ -614,7 +629,8 @@ class NWBFile(Mapping):
     ...     spikes = data["units"]
     """
 
-    def __init__(self, file: Any, lazy_loading: bool = True):
+    def __init__(self, file: Any, lazy_loading: bool = True,
+                 chunks: Mapping[str, Any] | int | str | None = None):
         self._store = _Store(file)
         describe_skipped(self._store.where, self._store.skipped)
         self.name = self._store.name
@@ -623,6 +639,7 @@ class NWBFile(Mapping):
         self.key_to_id = {k: o.object_id for k, o in self._store.index.items()}
         self.key_to_full_path = {k: o.full_path for k, o in self._store.index.items()}
         self._lazy_loading = lazy_loading
+        self._chunks = chunks
         self._cache: dict[str, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
@@ -647,7 +664,11 @@ class NWBFile(Mapping):
             name = next(iter(ds.data_vars))
             meta = {k: v for k, v in ds.attrs.items() if k not in ds[name].attrs}
             ds = ds[name].assign_attrs(meta)
-        return ds if self._lazy_loading else ds.load()
+        if not self._lazy_loading:
+            return ds.load()
+        if self._chunks is None or obj.kind not in SERIES:  # tables are read whole
+            return ds
+        return _chunk(ds, self._chunks)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._store.index)

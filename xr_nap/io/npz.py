@@ -9,7 +9,8 @@ Ts            ``t``, ``start``, ``end``, ``type``
 Tsd           ``t``, ``d``, ``start``, ``end``, ``type``
 TsdTensor     ``t``, ``d`` (3-D or more), ``start``, ``end``, ``type``
 TsdFrame      ``t``, ``d`` (2-D), ``columns``, ``start``, ``end``, ``type``, ``_metadata``
-TsGroup       ``t`` (all spikes, time-sorted), ``index`` (unit id of each spike),
+TsGroup       ``t`` (all spikes: pynapple sorts them by time, xr-nap keeps them grouped
+              by unit, which pynapple's loader accepts), ``index`` (unit id per spike),
               ``keys`` (unit ids), ``start``, ``end``, ``type``, ``_metadata``, optional
               ``d`` (one value per spike), one member per metadata column (older files)
 IntervalSet   ``start``, ``end``, ``type``, ``_metadata``

@@ -19,3 +19,10 @@ def report(title, rows):
     ref = rows[0][1]
     for name, secs in rows:
         print(f"  {name:<28} {secs * 1e3:10.1f} ms   pynapple/this = {ref / secs:7.2f}x")
+
+
+def timed(func, *args, **kwargs):
+    """One call: ``(result, seconds)``."""
+    t0 = time.perf_counter()
+    out = func(*args, **kwargs)
+    return out, time.perf_counter() - t0

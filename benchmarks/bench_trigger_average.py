@@ -9,10 +9,10 @@ Generated data: a 1e7-sample signal at 1 kHz, 60 units, 5 ms bins, +-0.5 s windo
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
+from _common import timed
 
 import xr_nap as nap
 
@@ -38,12 +38,6 @@ def numpy_eta(t, signal, spikes, bin_size, n_lag):
         b = np.searchsorted(edges, s, side="right") - 1 + n_lag
         out[:, u] = v[b[None, :] + np.arange(-n_lag, n_lag + 1)[:, None]].mean(axis=1)
     return out
-
-
-def timed(func, *args, **kwargs):
-    t0 = time.perf_counter()
-    out = func(*args, **kwargs)
-    return out, time.perf_counter() - t0
 
 
 def main() -> None:

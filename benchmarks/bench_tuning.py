@@ -9,10 +9,10 @@ Generated data: a 1e6-sample 2-D position at 100 Hz and 60 place cells
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
+from _common import timed
 
 import xr_nap as nap
 
@@ -38,12 +38,6 @@ def numpy_tuning(t, values, spikes, bins):
         j = np.clip(np.searchsorted(t, s), 0, t.size - 1)
         out.append(np.histogramdd(values[j], bins=edges)[0] / occ * 100.0)
     return np.array(out)
-
-
-def timed(func, *args, **kwargs):
-    t0 = time.perf_counter()
-    out = func(*args, **kwargs)
-    return out, time.perf_counter() - t0
 
 
 def main() -> None:

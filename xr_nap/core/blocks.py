@@ -155,3 +155,22 @@ def segment_sums(obj: xr.DataArray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     first = int(lo[hi > lo][0])
     last = int(hi.max())
     return reduce_time(obj, partial, combine, first, last)
+
+
+def take_rows(obj: xr.DataArray, rows: np.ndarray) -> np.ndarray:
+    """``obj[rows]`` (numpy) for sorted rows, read one bounded block at a time."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.empty((rows.size, *obj.shape[1:]), dtype=obj.dtype)
+    if rows.size == 0:
+        return out
+
+    def part(block, c0):
+        a, z = np.searchsorted(rows, [c0, c0 + block.shape[0]])
+        return a, block[rows[a:z] - c0]
+
+    def combine(parts):
+        for a, values in parts:
+            out[a:a + values.shape[0]] = values
+        return out
+
+    return reduce_time(obj, part, combine, int(rows[0]), int(rows[-1]) + 1)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
+from xr_nap.core.blocks import in_memory, is_dask, take_rows
 from xr_nap.core.intervals import bounds, ranges
 from xr_nap.core.time_series import (
     TIME,
@@ -82,11 +83,13 @@ def value_from(
             d_next = times_at(data, np.clip(j, 0, top)) - t
             j = np.where(has_prev & (~has_next | (d_prev < d_next)), j - 1, j)
     ok = (j >= first) & (j <= last)
-    picked = data.isel({TIME: j[ok]}) if ok.all() else data.isel({TIME: j[ok]}).astype(
-        np.result_type(data.dtype, np.float64))
-    values = picked.values
+    if in_memory(data) or is_dask(data):
+        values = data.isel({TIME: j[ok]}).values
+    else:  # file-backed: an index would read every row between the first and the last
+        values = take_rows(data, j[ok])
     if not ok.all():
-        full = np.full((t.size, *values.shape[1:]), np.nan, dtype=values.dtype)
+        full = np.full((t.size, *values.shape[1:]), np.nan,
+                       dtype=np.result_type(values.dtype, np.float64))
         full[ok] = values
         values = full
     coords = {c: v for c, v in data.coords.items() if TIME not in v.dims}

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from xr_nap.core.blocks import reduce_time, time_axis
+from xr_nap.core.blocks import take_rows, time_axis
 from xr_nap.core.intervals import bounds, positions_in, ranges
 from xr_nap.core.time_series import (
     TIME,
@@ -64,25 +64,6 @@ def lag_grid(before: float, after: float, step: float) -> tuple[np.ndarray, int,
     left = -np.arange(0, before + step, step)[::-1][:-1]
     right = np.arange(0, after + step, step)[1:]
     return np.concatenate([left, [0.0], right]), left.size, right.size
-
-
-def take_rows(obj: xr.DataArray, rows: np.ndarray) -> np.ndarray:
-    """``obj[rows]`` (numpy) for sorted rows, read one bounded block at a time."""
-    rows = np.asarray(rows, dtype=np.int64)
-    out = np.empty((rows.size, *obj.shape[1:]), dtype=obj.dtype)
-    if rows.size == 0:
-        return out
-
-    def part(block, c0):
-        a, z = np.searchsorted(rows, [c0, c0 + block.shape[0]])
-        return a, block[rows[a:z] - c0]
-
-    def combine(parts):
-        for a, values in parts:
-            out[a:a + values.shape[0]] = values
-        return out
-
-    return reduce_time(obj, part, combine, int(rows[0]), int(rows[-1]) + 1)
 
 
 def closest_rows(t: np.ndarray, tt: np.ndarray, starts: np.ndarray,

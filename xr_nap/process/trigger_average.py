@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 from numpy.lib.stride_tricks import sliding_window_view
 
-from xr_nap.core.blocks import segment_sums, time_axis
+from xr_nap.core.blocks import segment_sums, take_rows, time_axis
 from xr_nap.core.intervals import bounds
 from xr_nap.core.time_series import (
     TIME,
@@ -45,7 +45,7 @@ from xr_nap.core.time_series import (
     unit_offsets,
 )
 from xr_nap.process.binning import PRECISION, time_bins
-from xr_nap.process.perievent import as_window, lag_grid, take_rows, to_seconds
+from xr_nap.process.perievent import as_window, lag_grid, to_seconds
 
 __all__ = [
     "event_triggered_average",

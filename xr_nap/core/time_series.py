@@ -331,6 +331,18 @@ def _ragged_dataset(
     """Assemble the ragged Dataset from already validated per-unit spike trains."""
     counts = np.array([x.size for x in trains], dtype=np.int64)
     spikes = np.concatenate(trains) if trains else np.empty(0)
+    return _ragged_flat(ids, spikes, counts, starts, ends, metadata)
+
+
+def _ragged_flat(
+    ids: np.ndarray,
+    spikes: np.ndarray,
+    counts: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    metadata: Any = None,
+) -> xr.Dataset:
+    """:func:`_ragged_dataset` from the concatenated trains (sorted ids) and their sizes."""
     length = float(np.sum(ends - starts))
     rate = counts / length if length > 0 else np.full(counts.shape, np.nan)
     data_vars: dict[str, Any] = {

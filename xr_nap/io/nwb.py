@@ -60,7 +60,13 @@ from xarray.backends.locks import HDF5_LOCK
 from xarray.core import indexing
 
 from xr_nap.core.intervals import interval_set
-from xr_nap.core.time_series import SUPPORT_ATTR, TYPE_ATTR, _ragged_dataset, ts
+from xr_nap.core.time_series import (
+    SUPPORT_ATTR,
+    TYPE_ATTR,
+    _ragged_dataset,
+    _ragged_flat,
+    ts,
+)
 from xr_nap.io.nwb_index import rate_time_coords
 from xr_nap.io.nwb_layout import (
     NWBObject,
@@ -69,6 +75,7 @@ from xr_nap.io.nwb_layout import (
     describe_skipped,
     file_metadata,
     is_nwb_file,
+    read_all,
     read_scalar,
     scan,
 )
@@ -200,7 +207,7 @@ def _support(t_first: float, t_last: float, n: int) -> np.ndarray:
 
 
 def _timestamps(g: h5py.Group, where: str) -> np.ndarray:
-    t = np.asarray(g["timestamps"][()], dtype=np.float64).reshape(-1)
+    t = read_all(g["timestamps"], np.float64).reshape(-1)
     if not np.isfinite(t).all():
         raise ValueError(f"{where}: timestamps of {g.name} are not all finite")
     return t
@@ -330,55 +337,71 @@ def _times_tables(store: _Store, f: h5py.File, obj: NWBObject) -> dict[str, xr.D
     out = {}
     for col in _colnames(g):
         if col.endswith("_times") and isinstance(g.get(col), h5py.Dataset):
-            t = np.asarray(g[col][()], dtype=np.float64).reshape(-1)
+            t = read_all(g[col], np.float64).reshape(-1)
             out[col] = _ts_dataset(col, t, _meta(obj, g), f"{store.where}:{obj.path}/{col}")
     return out
+
+
+def _first_unsorted(spikes: np.ndarray, ends: np.ndarray) -> int | None:
+    """Row of the first unit whose spike times decrease, or None."""
+    down = spikes[1:] < spikes[:-1]
+    cut = ends[:-1]
+    down[cut[(cut > 0) & (cut < spikes.size)] - 1] = False  # unit boundaries may decrease
+    first = int(np.argmax(down)) if down.size else 0
+    return int(np.searchsorted(ends, first + 1, side="right")) if down.size and down[first] \
+        else None
 
 
 def _units(store: _Store, f: h5py.File, obj: NWBObject) -> xr.Dataset:
     g = f[obj.path]
     where = f"{store.where}:{obj.path}"
-    index_cols = [n for n in g if n.endswith("_times_index")]
-    col = "spike_times" if "spike_times_index" in g else index_cols[0][: -len("_index")]
-    ids = np.asarray(g["id"][()])
-    ends = np.asarray(g[f"{col}_index"][()], dtype=np.int64)
-    spikes = np.asarray(g[col][()], dtype=np.float64)
-    if ends.size != ids.size or (ends.size and (np.any(np.diff(ends) < 0)
-                                                or ends[-1] > spikes.size)):
+    members = set(g)
+    col = "spike_times" if "spike_times_index" in members else min(
+        n for n in members if n.endswith("_times_index"))[: -len("_index")]
+    id_ds = g["id"]
+    ids = read_all(id_ds, id_ds.dtype)
+    ends = read_all(g[f"{col}_index"], np.int64)
+    spikes = read_all(g[col], np.float64)
+    if ends.size != ids.size or (ends.size and (np.any(ends[1:] < ends[:-1])
+                                                or ends[0] < 0 or ends[-1] > spikes.size)):
         raise ValueError(f"{where}: {col}_index does not index {col} ({ends.size} rows, "
                          f"{ids.size} ids, {spikes.size} spikes)")
     spikes = spikes[: ends[-1] if ends.size else 0]
-    if not np.isfinite(spikes).all():
+    # min/max give the support and catch NaN/inf (both propagate) in one pass each
+    lo, hi = (spikes.min(), spikes.max()) if spikes.size else (0.0, 0.0)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
         raise ValueError(f"{where}: {col} are not all finite")
-    starts = np.concatenate([[0], ends[:-1]]) if ends.size else ends
-    down = np.flatnonzero(np.diff(spikes) < 0) + 1  # a decrease not at a unit boundary
-    bad = np.setdiff1d(down, starts)
-    if bad.size:
-        unit = ids[np.searchsorted(ends, bad[0], side="right")]
-        warnings.warn(f"{where}: spike times of unit {unit} (and maybe others) are not "
+    row = _first_unsorted(spikes, ends)
+    if row is not None:
+        warnings.warn(f"{where}: spike times of unit {ids[row]} (and maybe others) are not "
                       "sorted; sorting them", UserWarning, stacklevel=3)
-        spikes = spikes[np.lexsort((spikes, np.repeat(np.arange(ids.size), ends - starts)))]
-    meta = _unit_metadata(f, g, ids.size, col)
-    order = np.argsort(ids, kind="stable")
-    trains = np.split(spikes, ends[:-1]) if ends.size else []
-    trains = [trains[i] for i in order]
-    if spikes.size:
-        support = np.array([spikes.min()]), np.array([spikes.max()])
+        counts = np.diff(ends, prepend=0)
+        spikes = spikes[np.lexsort((spikes, np.repeat(np.arange(ids.size), counts)))]
+    meta = _unit_metadata(f, g, ids.size, col, members)
+    support = (np.array([lo]), np.array([hi])) if spikes.size else (np.empty(0),
+                                                                     np.empty(0))
+    if np.all(ids[1:] > ids[:-1]):  # the usual case: no reordering, no per-unit copies
+        group = _ragged_flat(ids, spikes, np.diff(ends, prepend=0), *support, meta)
     else:
-        support = np.empty(0), np.empty(0)
-    group = _ragged_dataset(ids[order], trains, *support,
-                            metadata={k: np.asarray(v)[order] for k, v in meta.items()})
-    return group.assign_attrs(_meta(obj, g))
+        order = np.argsort(ids, kind="stable")
+        trains = np.split(spikes, ends[:-1]) if ends.size else []
+        group = _ragged_dataset(ids[order], [trains[i] for i in order], *support,
+                                metadata={k: np.asarray(v)[order] for k, v in meta.items()})
+    group.attrs.update(_meta(obj, g))  # a new object of ours: no need to copy it
+    return group
 
 
-def _unit_metadata(f: h5py.File, g: h5py.Group, n: int, col: str) -> dict[str, Any]:
+def _unit_metadata(f: h5py.File, g: h5py.Group, n: int, col: str, members: set[str]
+                   ) -> dict[str, Any]:
     """pynapple's metadata rules: scalar columns in table order; ``electrode_group``
     contributes ``location``; region columns add the columns they point to. Boolean
     columns are kept (pynapple drops them)."""
     meta: dict[str, Any] = {}
     for name in _colnames(g):
-        ds = g.get(name)
-        if name in (col, f"{col}_index") or not isinstance(ds, h5py.Dataset):
+        if name in (col, f"{col}_index") or name not in members:
+            continue
+        ds = g.get(name)  # a lookup costs as much as reading a small column: once only
+        if not isinstance(ds, h5py.Dataset):
             continue
         if name == "electrode_group" and h5py.check_ref_dtype(ds.dtype):
             try:
@@ -389,23 +412,25 @@ def _unit_metadata(f: h5py.File, g: h5py.Group, n: int, col: str) -> dict[str, A
                 meta["location"] = np.array(
                     [x.decode() if isinstance(x, bytes) else str(x) for x in loc])
             continue
-        if f"{name}_index" in g or ds.shape != (n,) or ds.dtype.names:
+        if f"{name}_index" in members or ds.shape != (n,) or ds.dtype.names:
             continue
-        if "table" in ds.attrs and not h5py.check_ref_dtype(ds.dtype):  # table region
+        if h5py.check_ref_dtype(ds.dtype):
+            continue
+        if "table" in ds.attrs:  # table region
             try:
                 _, cols = _region_columns(f, ds, n)
             except (KeyError, ValueError, OSError, IndexError):
                 continue
             meta.update({k: v for k, v in cols.items() if k not in meta})
-        elif not h5py.check_ref_dtype(ds.dtype):
+        else:
             meta[name] = read_scalar(ds)
     return meta
 
 
 def _intervals(store: _Store, f: h5py.File, obj: NWBObject) -> xr.Dataset:
     g = f[obj.path]
-    start = np.asarray(g["start_time"][()], dtype=np.float64)
-    end = np.asarray(g["stop_time"][()], dtype=np.float64)
+    start = read_all(g["start_time"], np.float64)
+    end = read_all(g["stop_time"], np.float64)
     meta: dict[str, Any] = {}
     for name in _colnames(g):
         ds = g.get(name)
@@ -414,7 +439,7 @@ def _intervals(store: _Store, f: h5py.File, obj: NWBObject) -> xr.Dataset:
             continue
         idx = g.get(f"{name}_index")
         if isinstance(idx, h5py.Dataset):  # ragged (e.g. tags): one array per row
-            values, ends = read_scalar(ds), np.asarray(idx[()], dtype=np.int64)
+            values, ends = read_scalar(ds), read_all(idx, np.int64)
             cells = np.empty(ends.size, dtype=object)
             cells[:] = np.split(np.asarray(values, dtype=object), ends[:-1]) if ends.size \
                 else []

@@ -46,6 +46,8 @@ _LAZY = {
     "NWBFile": "xr_nap.io.nwb",
     "save": "xr_nap.io.npz",
     "load_npz": "xr_nap.io.npz",
+    "NPZFormatError": "xr_nap.io.npz",
+    "UnsafeNPZError": "xr_nap.io.npz",
     "Folder": "xr_nap.io.folder",
     "tuning_curves": "xr_nap.process.tuning_curves",
     "compute_tuning_curves": "xr_nap.process.tuning_curves",

@@ -1,0 +1,154 @@
+"""Out-of-core reductions: a big NWB series reduced with memory bounded by the chunks.
+
+A ~400 MB rate-based series is written to disk; a subprocess opens it lazily (file-backed,
+and dask-backed through ``load_file(chunks=)``), computes tuning curves, a trigger
+average, ``bin_average`` and ``value_from``, and reports its peak RSS growth. Another
+subprocess computes the same on an in-memory copy with explicit times (no lazy index).
+Results must agree and the lazy growth must stay well below the data size.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+N_SAMPLES = 50_000_000  # float64: 400 MB on disk
+RATE = 1000.0
+CHUNK = 1 << 16  # HDF5 chunk (rows)
+N_UNITS, SPIKES_PER_UNIT = 5, 20_000
+
+
+def feature_values(i0: int, i1: int) -> np.ndarray:
+    """A smooth position-like signal in [5, 95]: sample ``i`` at ``i / RATE`` seconds."""
+    t = np.arange(i0, i1) / RATE
+    return 50.0 + 45.0 * np.sin(2 * np.pi * t / 20.0) * np.cos(t / 97.0)
+
+
+def write_big_nwb(path: Path, n: int = N_SAMPLES, seed: int = 0) -> Path:
+    """A rate-based ``feature`` series of ``n`` float64 samples (chunked) and units.
+
+    pynwb writes the layout with an empty dataset; h5py fills it block by block so the
+    generator never holds the data either.
+    """
+    import h5py
+    import pynwb
+    from hdmf.backends.hdf5 import H5DataIO
+
+    rng = np.random.default_rng(seed)
+    nwb = pynwb.NWBFile(session_description="out-of-core test", identifier="ooc",
+                        session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
+    data = H5DataIO(data=None, shape=(n,), dtype=np.dtype("float64"), chunks=(CHUNK,))
+    nwb.add_acquisition(pynwb.TimeSeries(name="feature", data=data, unit="cm", rate=RATE,
+                                         starting_time=0.0))
+    for _ in range(N_UNITS):
+        nwb.add_unit(spike_times=np.sort(rng.uniform(0, n / RATE, SPIKES_PER_UNIT)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pynwb.NWBHDF5IO(str(path), "w") as io:
+            io.write(nwb)
+    with h5py.File(path, "r+") as f:
+        ds = f["acquisition/feature/data"]
+        step = 1 << 22
+        for a in range(0, n, step):
+            ds[a:min(a + step, n)] = feature_values(a, min(a + step, n))
+    return path
+
+
+# The child: opens the file in one of three ways, runs the reductions, saves results
+# and prints its peak RSS growth (MiB) over the reductions.
+CHILD = r"""
+import json, resource, sys
+import numpy as np
+import xarray as xr
+import xr_nap as nap
+
+def peak_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+path, mode, out = sys.argv[1:4]
+units = xr.open_dataset(path, engine="nwb", group="units")
+if mode == "lazy":
+    feature = nap.load_file(path)["feature"]
+elif mode == "dask":
+    feature = nap.load_file(path, chunks={"time": 1 << 20})["feature"]
+    assert feature.chunks is not None
+else:  # in memory, explicit float64 times: no lazy index, no blocks
+    lazy = nap.load_file(path)["feature"]
+    n = lazy.sizes["time"]
+    feature = nap.tsd(np.arange(n) / float(sys.argv[4]), lazy.values,
+                      time_support=(0.0, (n - 1) / float(sys.argv[4])), name="feature")
+spikes = nap.ts(np.sort(units.spike_time.values[:20_000]))
+before = peak_mib()
+res = {
+    "tc": nap.tuning_curves(units, feature, bins=20),
+    "eta": nap.event_triggered_average(units, feature, 0.1, (1.0, 1.0)),
+    "binavg": nap.bin_average(feature, 10.0),
+    "vf": nap.value_from(spikes, feature),
+}
+growth = peak_mib() - before
+np.savez(out, fs=res["tc"].attrs["fs"], **{k: v.values for k, v in res.items()},
+         occupancy=res["tc"].attrs["occupancy"])
+print(json.dumps({"growth_mib": growth}))
+"""
+
+
+def run_child(path: Path, mode: str, out: Path) -> float:
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(path), mode, str(out), str(RATE)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])["growth_mib"]
+
+
+@pytest.fixture(scope="module")
+def big_nwb(tmp_path_factory) -> Path:
+    return write_big_nwb(tmp_path_factory.mktemp("ooc") / "big.nwb")
+
+
+@pytest.fixture(scope="module")
+def in_memory(big_nwb, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ooc_ref") / "memory.npz"
+    growth = run_child(big_nwb, "memory", out)
+    with np.load(out, allow_pickle=False) as f:
+        return growth, dict(f)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["lazy", "dask"])
+def test_reductions_bounded_and_equal_to_in_memory(big_nwb, in_memory, mode, tmp_path):
+    data_mib = N_SAMPLES * 8 / 2**20
+    growth = run_child(big_nwb, mode, tmp_path / "out.npz")
+    ref_growth, ref = in_memory
+    # the measure discriminates: the in-memory run holds data + times
+    assert ref_growth > data_mib
+    assert growth < data_mib / 2, f"{mode}: peak RSS grew by {growth:.0f} MiB"
+    with np.load(tmp_path / "out.npz", allow_pickle=False) as got:
+        # fs from the rate (lazy index) vs mean of explicit diffs: equal to round-off
+        np.testing.assert_allclose(got["fs"], ref["fs"], rtol=1e-12)
+        np.testing.assert_array_equal(got["occupancy"], ref["occupancy"])
+        np.testing.assert_allclose(got["tc"], ref["tc"], rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(got["eta"], ref["eta"], rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(got["binavg"], ref["binavg"], rtol=1e-12)
+        np.testing.assert_array_equal(got["vf"], ref["vf"])
+
+
+def test_load_file_chunks_gives_dask(tmp_path):
+    """``load_file(chunks=)``: dask arrays on the HDF5 chunks (``{}``) or the given ones;
+    tables stay in memory; the values are those of the lazy path."""
+    path = write_big_nwb(tmp_path / "small.nwb", n=200_000)
+    import xr_nap as nap
+
+    with nap.load_file(path) as lazy, nap.load_file(path, chunks={}) as native, \
+            nap.load_file(path, chunks={"time": 50_000}) as given:
+        assert lazy["feature"].chunks is None
+        assert native["feature"].chunks[0][0] == CHUNK
+        assert given["feature"].chunks == ((50_000,) * 4,)
+        assert native["units"].spike_time.chunks is None
+        np.testing.assert_array_equal(given["feature"].values, lazy["feature"].values)
+        assert type(given["feature"].xindexes["time"]) is type(lazy["feature"].xindexes["time"])

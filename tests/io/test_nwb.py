@@ -9,10 +9,12 @@ import h5py
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xr_nap as nap
 from xr_nap.io.nwb import NWBArray, NWBBackendEntrypoint
-from xr_nap.io.nwb_index import RateTimeIndex
+from xr_nap.io.nwb_index import RateTimeIndex, rate_time_coords
 
 
 @pytest.fixture
@@ -112,6 +114,30 @@ def test_rate_based_time_index_is_lazy_and_exact(session_nwb):
         with pytest.raises(KeyError, match="not a sample time"):
             da.sel(time=0.525)
         assert float(da.sel(time=0.525, method="nearest").time) in (0.52, 0.53)
+
+
+@settings(max_examples=80, deadline=None)
+@given(t0=st.floats(-1e4, 1e4), rate=st.sampled_from([1.0, 3.0, 29.97, 100.0, 1250.0, 3e4]),
+       n=st.integers(1, 5000), picks=st.lists(st.floats(-0.2, 1.2), min_size=2, max_size=7),
+       on_sample=st.booleans())
+def test_rate_index_search_matches_searchsorted(t0, rate, n, picks, on_sample):
+    """Scalar (window) and vector searches and label slices agree with numpy, bit for bit
+    on the exact sample times too."""
+    t = t0 + np.arange(n) / rate
+    span = n / rate
+    labels = np.array([t[int(np.clip(p * n, 0, n - 1))] if on_sample else t0 + p * span
+                       for p in picks])
+    da = xr.DataArray(np.arange(n), dims="time", coords=rate_time_coords(t0, rate, n))
+    index = da.xindexes["time"]
+    for side in ("left", "right"):
+        expected = np.searchsorted(t, labels, side=side)
+        np.testing.assert_array_equal(index.searchsorted(labels, side=side), expected)
+        for value, want in zip(labels[:2], expected[:2], strict=True):
+            assert index.searchsorted([value], side=side)[0] == want
+    lo, hi = np.sort(labels[:2])
+    window = da.sel(time=slice(lo, hi))
+    np.testing.assert_array_equal(window.values, np.flatnonzero((t >= lo) & (t <= hi)))
+    np.testing.assert_array_equal(window.time.values, t[(t >= lo) & (t <= hi)])
 
 
 # --------------------------------------------------------------------------- laziness

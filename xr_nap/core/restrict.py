@@ -9,9 +9,10 @@ import xarray as xr
 from xarray.indexes import PandasIndex
 
 from xr_nap.core.blocks import in_memory
-from xr_nap.core.intervals import bounds, intersect, ranges
+from xr_nap.core.intervals import bounds, encode_support, intersect, ranges
 from xr_nap.core.time_series import (
     SPIKE,
+    SUPPORT_ATTR,
     TIME,
     UNIT,
     nap_type,
@@ -149,5 +150,6 @@ def get(
     lo = search_times(obj, [start], side="left")[0]
     hi = search_times(obj, [end], side="right")[0]
     out = obj.isel({TIME: slice(int(lo), int(hi))})
-    s, e = support_bounds(obj)
-    return with_support(out, s, e)
+    # isel gave ``out`` its own attrs dict: set the support there, no second copy
+    out.attrs[SUPPORT_ATTR] = encode_support(*support_bounds(obj))
+    return out

@@ -87,26 +87,47 @@ SERIES = ("Tsd", "TsdFrame", "TsdTensor", "Ts")
 
 # --------------------------------------------------------------------------- file access
 class NWBArray(BackendArray):
-    """One HDF5 dataset of an NWB file, read slice by slice under a lock."""
+    """One HDF5 dataset of an NWB file, read slice by slice under a lock.
+
+    With ``scale=(conversion, offset)`` values come back as float64
+    ``raw * conversion + offset`` (xarray's CF decoding, bit for bit, without its extra
+    lazy layer on every indexing and read).
+    """
 
     def __init__(self, manager: Any, lock: Any, path: str, shape: tuple, dtype: Any,
-                 where: str):
+                 where: str, scale: tuple[float, float] | None = None):
         self.manager, self.lock, self.path, self.where = manager, lock, path, where
         self.shape = tuple(int(n) for n in shape)
-        self.dtype = np.dtype(dtype)
+        self.scale = scale
+        self.dtype = np.dtype(np.float64 if scale else dtype)
         self._handle: tuple | None = None
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
         return indexing.explicit_indexing_adapter(
             key, self.shape, indexing.IndexingSupport.BASIC, self._read)
 
+    def _dataset(self) -> Any:
+        # a dataset lookup costs more than a small read: keep the handle while its file
+        # stays open (closing a file invalidates the ids of all its objects)
+        if self._handle is not None and self._handle[0].id.valid:
+            return self._handle[1]
+        ds = _acquire(self.manager, self.where)[self.path]
+        self._handle = (ds, ds.asstr() if h5py.check_string_dtype(ds.dtype) else ds)
+        return self._handle[1]
+
     def _read(self, key: tuple) -> np.ndarray:
         with self.lock:
-            f = _acquire(self.manager, self.where)
-            if self._handle is None or self._handle[0] is not f:
-                ds = f[self.path]  # looking a dataset up costs more than a small read
-                self._handle = (f, ds.asstr() if h5py.check_string_dtype(ds.dtype) else ds)
-            return np.asarray(self._handle[1][key])
+            raw = self._dataset()[key]
+        if self.scale is None:
+            return np.asarray(raw)
+        # cast, then scale in place: faster than one mixed-type multiply (buffered cast)
+        out = np.asarray(raw, dtype=np.float64)  # a fresh array of ours: no copy needed
+        conversion, offset = self.scale
+        if conversion != 1.0:
+            out *= conversion
+        if offset != 0.0:
+            out += offset
+        return out
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_handle": None}
@@ -186,9 +207,10 @@ class _Store:
                     return obj, column
         raise KeyError(f"no NWB object {group!r} in {self.where}; keys: {list(self.index)}")
 
-    def array(self, ds: h5py.Dataset) -> indexing.LazilyIndexedArray:
+    def array(self, ds: h5py.Dataset, scale: tuple[float, float] | None = None
+              ) -> indexing.LazilyIndexedArray:
         return indexing.LazilyIndexedArray(
-            NWBArray(self.manager, self.lock, ds.name, ds.shape, ds.dtype, self.where))
+            NWBArray(self.manager, self.lock, ds.name, ds.shape, ds.dtype, self.where, scale))
 
 
 # --------------------------------------------------------------------------- builders
@@ -261,7 +283,6 @@ def _series(store: _Store, f: h5py.File, obj: NWBObject, mask_and_scale: bool) -
     g = f[obj.path]
     where = f"{store.where}:{obj.path}"
     data = g.get("data")
-    values: Any = np.empty(0, np.uint8) if data is None else store.array(data)
     shape = (0,) if data is None else data.shape
     ndim = len(shape)
     dims = ("time",) if ndim == 1 else ("time", "column") if ndim == 2 else (
@@ -280,24 +301,32 @@ def _series(store: _Store, f: h5py.File, obj: NWBObject, mask_and_scale: bool) -
         coords = rate_time_coords(t0, rate, shape[0])
         support = _support(t0, t0 + (shape[0] - 1) / rate, shape[0])
     attrs: dict[str, Any] = {TYPE_ATTR: obj.kind, SUPPORT_ATTR: support}
+    values: Any = np.empty(0, np.uint8)
+    encoding: dict[str, Any] = {}
     if data is not None:
         unit = data.attrs.get("unit")
         if unit is not None:
             attrs["units"] = unit.decode() if isinstance(unit, bytes) else str(unit)
-        conversion = float(data.attrs.get("conversion", 1.0))
-        offset = float(data.attrs.get("offset", 0.0))
-        if conversion != 1.0:  # each is one pass over the data: set only when needed
-            attrs["scale_factor"] = np.float64(conversion)
-        if offset != 0.0:
-            attrs["add_offset"] = np.float64(offset)
+        # CF scale_factor/add_offset, set only when they change the values
+        scale = {k: np.float64(v) for k, v, unset in (
+            ("scale_factor", data.attrs.get("conversion", 1.0), 1.0),
+            ("add_offset", data.attrs.get("offset", 0.0), 0.0)) if float(v) != unset}
+        if scale and mask_and_scale:  # decoded by the array itself, in one pass
+            encoding = {**scale, "dtype": data.dtype}
+            values = store.array(data, (float(scale.get("scale_factor", 1.0)),
+                                        float(scale.get("add_offset", 0.0))))
+        else:
+            attrs.update(scale)
+            values = store.array(data)
+        if data.chunks:
+            encoding["preferred_chunks"] = dict(zip(dims, data.chunks, strict=True))
     var = xr.Variable(dims, values, attrs)
-    if data is not None and data.chunks:
-        var.encoding["preferred_chunks"] = dict(zip(dims, data.chunks, strict=True))
     if order is not None:
         var = var[order]
     var = xr.conventions.decode_cf_variable(
         obj.name, var, mask_and_scale=mask_and_scale, decode_times=False,
         concat_characters=False, decode_endianness=True)
+    var.encoding.update(encoding)
     extra: dict[str, Any] = {}
     if ndim == 2:
         cols, colmeta = _columns(f, g, obj, shape[1])

@@ -101,19 +101,29 @@ class RateTimeIndex(RangeIndex):
     def _time(self, pos: Any) -> np.ndarray:
         return self.transform.forward({self.dim: pos})[self.coord_name]
 
+    def _scalar_time(self, i: int) -> float:
+        # Python floats are IEEE doubles: the same bits as forward(), without numpy's
+        # per-call cost on the few labels a slice needs
+        tr = self.transform
+        return tr.t0 + (tr.first + i * tr.stride) / tr.rate
+
+    def _scalar_position(self, label: float) -> float:
+        tr = self.transform
+        return ((float(label) - tr.t0) * tr.rate - tr.first) / tr.stride
+
     def _first_at_or_after(self, label: float) -> int:
-        i = min(max(math.ceil(float(self._positions(label))), 0), self.size)
-        while i > 0 and self._time(i - 1) >= label:  # undo float round-off
+        i = min(max(math.ceil(self._scalar_position(label)), 0), self.size)
+        while i > 0 and self._scalar_time(i - 1) >= label:  # undo float round-off
             i -= 1
-        while i < self.size and self._time(i) < label:
+        while i < self.size and self._scalar_time(i) < label:
             i += 1
         return i
 
     def _last_at_or_before(self, label: float) -> int:
-        i = min(max(math.floor(float(self._positions(label))), -1), self.size - 1)
-        while i < self.size - 1 and self._time(i + 1) <= label:
+        i = min(max(math.floor(self._scalar_position(label)), -1), self.size - 1)
+        while i < self.size - 1 and self._scalar_time(i + 1) <= label:
             i += 1
-        while i >= 0 and self._time(i) > label:
+        while i >= 0 and self._scalar_time(i) > label:
             i -= 1
         return i
 
@@ -127,6 +137,11 @@ class RateTimeIndex(RangeIndex):
         values = np.asarray(values, dtype=np.float64)
         if self.transform.stride <= 0:
             raise ValueError("the time index of this series is not increasing")
+        if values.size <= 4 and np.isfinite(values).all():  # e.g. a window: no numpy
+            find = self._first_at_or_after if side == "left" else (
+                lambda v: self._last_at_or_before(v) + 1)
+            return np.array([find(v) for v in values.ravel().tolist()],
+                            dtype=np.int64).reshape(values.shape)
         top = self.size
         i = np.clip(np.ceil(self._positions(values)), 0, top).astype(np.int64)
         before = (lambda t, v: t >= v) if side == "left" else (lambda t, v: t > v)

@@ -1,13 +1,16 @@
 """NWB reading: xr-nap vs pynapple vs raw h5py/pynwb on the same generated file.
 
-Run ``python benchmarks/bench_nwb.py`` (1e7-sample LFP, 100 units, position, trials) or
-``--quick`` for a small file. Prints the best of several runs for:
+Run ``python benchmarks/bench_nwb.py`` (500 s of LFP, 100 units, position, trials) or
+``--quick`` for a small file. Every task is timed in interleaved rounds (xr-nap, pynapple,
+raw, xr-nap, ...) and the best round is kept, because the machine is shared and noisy.
 
 - open/parse: ``xr_nap.load_file`` vs ``pynapple.load_file`` (and pynwb's own read);
 - units first access: ``data["units"]`` on a freshly opened file;
-- a 10 s window of the LFP (16 channels at 1250 Hz) read lazily, vs the same slice read
-  and scaled with h5py. A window is only 400 kB, so xarray's fixed cost per selection
-  (~0.1-0.2 ms) is a visible part of it; the ratio shrinks as windows grow.
+- 10 s windows of int16 LFP at 1250 Hz (``conversion`` set, so values are float64
+  volts), 16 channels (400 kB per window) and 64 channels (1.6 MB), chunks of about
+  512 kB: xr-nap by label (``.sel``) and with ``nap.get``, pynapple's ``get`` (raw int16,
+  unscaled), and the raw limit: the same h5py slice, cast and scaled in place (the
+  fastest way to get the same float64 values) -- and unscaled.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import numpy as np
 
 RATE = 1250.0
 CHANNELS = 16  # an LFP of n_samples values = n_samples / CHANNELS time points x CHANNELS
+WIDE = 64  # a second LFP of the same duration with 64 channels
+CONVERSION = 0.195e-6
 
 
 def make_file(path: Path, n_samples: int, n_units: int) -> Path:
@@ -35,10 +40,11 @@ def make_file(path: Path, n_samples: int, n_units: int) -> Path:
     nwb = pynwb.NWBFile(session_description="bench", identifier="bench",
                         session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
     duration = n_samples / CHANNELS / RATE
-    lfp = rng.integers(-2000, 2000, (n_samples // CHANNELS, CHANNELS), dtype=np.int16)
-    nwb.add_acquisition(pynwb.TimeSeries(
-        name="lfp", data=H5DataIO(lfp, chunks=(1 << 14, CHANNELS)), unit="V", rate=RATE,
-        starting_time=0.0, conversion=0.195e-6))
+    for name, width in (("lfp", CHANNELS), ("lfp64", WIDE)):
+        lfp = rng.integers(-2000, 2000, (n_samples // CHANNELS, width), dtype=np.int16)
+        nwb.add_acquisition(pynwb.TimeSeries(
+            name=name, data=H5DataIO(lfp, chunks=((1 << 18) // width, width)), unit="V",
+            rate=RATE, starting_time=0.0, conversion=CONVERSION))
     module = nwb.create_processing_module("behavior", "position")
     position = Position(name="Position")
     t_pos = np.arange(0.0, duration, 0.01)
@@ -60,20 +66,25 @@ def make_file(path: Path, n_samples: int, n_units: int) -> Path:
     return path
 
 
-def best(func, repeat: int) -> float:
-    times = []
+def interleaved(funcs: dict, repeat: int) -> dict:
+    """Best time of each function over ``repeat`` rounds that run them all in turn.
+
+    A function may return its own elapsed time (to leave setup out of it).
+    """
+    times: dict = {k: [] for k in funcs}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for key, func in funcs.items():
+            t0 = time.perf_counter()
+            inner = func()
+            times[key].append(inner if inner is not None else time.perf_counter() - t0)
+    return {k: min(v) for k, v in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small file, fewer repeats")
     args = parser.parse_args()
-    n_samples, n_units, repeat = (10**6, 20, 3) if args.quick else (10**7, 100, 5)
+    n_samples, n_units, repeat = (10**6, 20, 5) if args.quick else (10**7, 100, 15)
 
     import pynapple
     import pynwb
@@ -83,21 +94,13 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     with tempfile.TemporaryDirectory() as tmp:
         path = make_file(Path(tmp) / "bench.nwb", n_samples, n_units)
-        print(f"file: {n_samples:.0e} LFP samples ({CHANNELS} channels), {n_units} units, "
-              f"{path.stat().st_size / 2**20:.0f} MiB")
-
-        def open_xr():
-            xr_nap.load_file(path).close()
-
-        def open_pn():
-            pynapple.load_file(str(path)).io.close()
+        duration = n_samples / CHANNELS / RATE
+        print(f"file: {duration:.0f} s of LFP at {RATE:.0f} Hz ({CHANNELS} and {WIDE} "
+              f"channels, int16), {n_units} units, {path.stat().st_size / 2**20:.0f} MiB")
 
         def open_pynwb():
             with pynwb.NWBHDF5IO(str(path), "r") as io:
                 io.read()
-
-        def open_h5():
-            h5py.File(path, "r").close()
 
         def units_xr():
             with xr_nap.load_file(path) as data:
@@ -114,44 +117,50 @@ def main() -> None:
             return elapsed
 
         rows = []
-        t_xr, t_pn = best(open_xr, repeat), best(open_pn, repeat)
-        rows.append(("open/parse", t_xr, t_pn, {"pynwb read": best(open_pynwb, repeat),
-                                                "h5py open": best(open_h5, repeat)}))
-        u_xr = min(units_xr() for _ in range(repeat))
-        u_pn = min(units_pn() for _ in range(repeat))
-        rows.append(("units first access", u_xr, u_pn, {}))
+        t = interleaved({"xr": lambda: xr_nap.load_file(path).close(),
+                         "pn": lambda: pynapple.load_file(str(path)).io.close(),
+                         "pynwb read": open_pynwb,
+                         "h5py open": lambda: h5py.File(path, "r").close()}, repeat)
+        rows.append(("open/parse", t))
+        rows.append(("units first access",
+                     interleaved({"xr": units_xr, "pn": units_pn}, 3 * repeat)))
 
-        # 10 s windows at random places, file already open
-        rng = np.random.default_rng(1)
-        starts = rng.uniform(0, n_samples / CHANNELS / RATE - 10.0, 20)
+        # 20 windows of 10 s at random places, files already open
+        starts = np.random.default_rng(1).uniform(0, duration - 10.0, 20)
         data_xr, data_pn = xr_nap.load_file(path), pynapple.load_file(str(path))
-        lfp_xr, lfp_pn = data_xr["lfp"], data_pn["lfp"]
         f = h5py.File(path, "r")
-        raw = f["acquisition/lfp/data"]
+        for key, width in (("lfp", CHANNELS), ("lfp64", WIDE)):
+            lfp_xr, lfp_pn, raw = data_xr[key], data_pn[key], f[f"acquisition/{key}/data"]
+            bounds = [(int(np.ceil(s * RATE)), int(np.floor((s + 10.0) * RATE)) + 1)
+                      for s in starts]
 
-        def win_xr():
-            for s in starts:
-                np.asarray(lfp_xr.sel(time=slice(s, s + 10.0)))
+            def each(read, items):  # one window at a time, dropped after use
+                def run():
+                    for item in items:
+                        read(item)
+                return run
 
-        def win_pn():
-            for s in starts:
-                np.asarray(lfp_pn.get(s, s + 10.0).values)
+            def scaled(bound, raw=raw):
+                out = raw[bound[0]:bound[1]].astype(np.float64)
+                out *= CONVERSION
+                return out
 
-        def win_h5():
-            for s in starts:
-                i0 = int(np.ceil(s * RATE))
-                raw[i0:int(np.floor((s + 10.0) * RATE)) + 1] * 0.195e-6
-
-        w_xr, w_pn, w_h5 = best(win_xr, repeat), best(win_pn, repeat), best(win_h5, repeat)
-        rows.append(("10 s window read (x20)", w_xr, w_pn, {"raw h5py": w_h5}))
+            t = interleaved({
+                "xr": each(lambda s, x=lfp_xr: x.sel(time=slice(s, s + 10.0)).values, starts),
+                "pn": each(lambda s, x=lfp_pn: np.asarray(x.get(s, s + 10.0).values), starts),
+                "nap.get": each(lambda s, x=lfp_xr: xr_nap.get(x, s, s + 10.0).values, starts),
+                "raw h5py": each(scaled, bounds),
+                "raw h5py unscaled": each(lambda b, r=raw: r[b[0]:b[1]], bounds),
+            }, repeat)
+            rows.append((f"10 s x{width} ch (x20)", t))
         f.close()
         data_xr.close()
         data_pn.io.close()
 
-    print(f"{'task':<24}{'xr-nap':>11}{'pynapple':>11}{'pn/xr':>8}   other")
-    for name, a, b, other in rows:
-        extra = "  ".join(f"{k} {v * 1e3:.2f} ms (xr/that {a / v:.2f})"
-                          for k, v in other.items())
+    print(f"{'task':<24}{'xr-nap':>11}{'pynapple':>11}{'pn/xr':>8}   other (xr/other)")
+    for name, t in rows:
+        a, b = t.pop("xr"), t.pop("pn")
+        extra = "  ".join(f"{k} {v * 1e3:.2f} ms ({a / v:.2f})" for k, v in t.items())
         print(f"{name:<24}{a * 1e3:>9.2f}ms{b * 1e3:>9.2f}ms{b / a:>8.1f}   {extra}")
 
 

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -36,10 +37,14 @@ def test_info_and_convert(tmp_path, capsys):
     assert "units" in out and "3 units" in out and "Time span" in out
     for suffix in (".nc", ".zarr"):
         target = tmp_path / f"s{suffix}"
-        assert main(["convert", str(path), str(target)]) == 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no serialization or format warnings
+            assert main(["convert", str(path), str(target)]) == 0
         tree = xr.open_datatree(target, engine="netcdf4" if suffix == ".nc" else "zarr")
         assert set(tree.children) == {"lfp", "epochs", "position", "units"}
         assert tree["units"].attrs["nap_type"] == "TsGroup"
+        lfp = tree["lfp"]["lfp"]
+        assert lfp.encoding["dtype"] == "int16" and lfp.attrs["units"] == "mV"
 
 
 @pytest.mark.parametrize(

@@ -132,7 +132,10 @@ def convert(src: Path, out: Path) -> None:
     tmp = out.with_name(out.name + ".tmp")
     from xr_nap.progress import progress
 
-    with progress(f"writing {len(items)} objects to {out}"):
+    with progress(f"writing {len(items)} objects to {out}"), warnings.catch_warnings():
+        # zarr 3 warns that consolidated metadata and fixed-width strings are not in
+        # its spec yet; nothing a user of this command can act on
+        warnings.filterwarnings("ignore", module="zarr")
         if suffix == ".nc":
             tree.to_netcdf(tmp, engine="netcdf4")
         else:
@@ -148,11 +151,18 @@ def convert(src: Path, out: Path) -> None:
 
 
 def _as_dataset(key, obj):
+    import numpy as np
     import xarray as xr
 
-    if isinstance(obj, xr.Dataset):
-        return obj
-    return obj.to_dataset(name=str(obj.name or key), promote_attrs=True)
+    ds = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(
+        name=str(obj.name or key), promote_attrs=True)
+    for var in ds.variables.values():
+        # raw integers scaled on read (NWB conversion/offset) are written back packed;
+        # they need a fill value for the NaNs xarray may write
+        enc = var.encoding
+        if np.dtype(enc.get("dtype", "f8")).kind in "iu" and "scale_factor" in enc:
+            enc.setdefault("_FillValue", np.iinfo(enc["dtype"]).min)
+    return ds
 
 
 # --------------------------------------------------------------------------- entry point

@@ -161,3 +161,9 @@ def test_seed_zarr_example(pnap, tmp_path):
         pnap.TsdFrame(t=np.arange(10000), d=z[:]), pnap.TsGroup({0: pnap.Ts([10, 20, 30])}),
         1, (-2, 3))
     np.testing.assert_allclose(sta.values, ref.values)
+
+
+def test_trigger_average_keeps_feature_units():
+    feature = nap.tsd(np.arange(0, 10, 0.1), np.arange(100.0), attrs={"units": "mV"})
+    eta = nap.event_triggered_average(nap.ts([2.0, 5.0]), feature, 0.1, 0.3)
+    assert eta.attrs["units"] == "mV"

@@ -153,6 +153,21 @@ def test_nothing_read_at_open_and_slices_read_only_the_window(big_rate_nwb, read
         assert da.attrs["time_support"].tolist() == [0.0, 1999.999]
 
 
+def test_lazy_indexing_matches_loaded_values(session_nwb):
+    """Plain slices and non-negative ints go straight to h5py; the rest through xarray's
+    adapter: every form gives the values of the loaded array."""
+    with xr.open_dataarray(session_nwb, engine="nwb", group="multi") as da:
+        loaded = da.load().copy()
+    with xr.open_dataarray(session_nwb, engine="nwb", group="multi") as da:
+        for idx in [{"time": 5}, {"time": -1}, {"time": slice(10, 100, 7)},
+                    {"time": slice(None, None, -3)}, {"time": [3, 1, 2]},
+                    {"time": 5, "column": 2}, {"column": slice(0, 3, 2)},
+                    {"time": slice(-50, -3)}, {"time": np.int64(7)},
+                    {"time": xr.DataArray([1, 5, 2], dims="z"),
+                     "column": xr.DataArray([0, 2, 1], dims="z")}]:
+            np.testing.assert_array_equal(da.isel(idx).values, loaded.isel(idx).values)
+
+
 def test_nwbfile_getitem_reads_no_series_data(session_nwb, reads):
     with nap.load_file(session_nwb) as data:
         for key in data:

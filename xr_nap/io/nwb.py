@@ -103,6 +103,11 @@ class NWBArray(BackendArray):
         self._handle: tuple | None = None
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        parts = key.tuple
+        if not isinstance(key, indexing.VectorizedIndexer) and all(
+                (isinstance(k, slice) and (k.step is None or k.step > 0))
+                or (isinstance(k, int | np.integer) and k >= 0) for k in parts):
+            return self._read(parts)  # h5py reads these as they are
         return indexing.explicit_indexing_adapter(
             key, self.shape, indexing.IndexingSupport.BASIC, self._read)
 

@@ -71,6 +71,16 @@ def test_event_on_interval_end_is_dropped_like_pynapple(pnap):
     assert ours.values.sum() == 2  # the event at t = 10 is outside the last bin [9, 10)
 
 
+def test_event_in_binless_interval_not_counted_in_previous_bin(pnap):
+    """[0, 0.25] gets a last bin [0.2, 0.3) reaching past its end; [0.251, 0.252] is
+    too short for any bin, so a spike at 0.251 is counted nowhere (found by hypothesis)."""
+    ep = ([0.0, 0.251], [0.25, 0.252])
+    for obj in (nap.ts_group({0: [0.251]}), nap.ts([0.251])):
+        assert nap.count(obj, 0.1, ep=ep).values.sum() == 0
+    theirs = pnap.Ts(t=np.array([0.251])).count(0.1, ep=pnap.IntervalSet(*ep))
+    assert theirs.values.sum() == 0
+
+
 def test_count_defaults_to_time_support_and_dtype():
     s = nap.ts([0.1, 0.2, 1.7], time_support=(0, 2))
     c = s.nap.count(1.0, dtype=np.int32)

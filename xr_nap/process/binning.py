@@ -200,7 +200,9 @@ def _bin_of(spikes, left, right, interval, starts, ends, bin_size):
     miss = (spikes < left[b]) | (spikes >= right[b])  # rounding put it a bin off
     if miss.any():
         b[miss] = np.maximum(np.searchsorted(left, spikes[miss], side="right") - 1, 0)
-    inside &= (spikes >= left[b]) & (spikes < right[b])
+    # the bin must belong to the spike's own interval: a last bin may reach past its
+    # interval's end, into a following interval that has no bin of its own
+    inside &= (spikes >= left[b]) & (spikes < right[b]) & (interval[b] == k)
     return b, inside
 
 

@@ -27,7 +27,51 @@ from xr_nap.core.time_series import (
     tsd_frame,
 )
 
-__all__ = ["assert_nap_equal", "assert_support_equal", "sample_session", "write_sample_nwb"]
+__all__ = [
+    "CountingArray",
+    "assert_nap_equal",
+    "assert_support_equal",
+    "sample_session",
+    "write_sample_nwb",
+]
+
+
+class CountingArray:
+    """An array-like that records every read, to prove what a computation loads.
+
+    Wrap data in it, build a time series on it (``xr_nap.tsd(t, CountingArray(d))``
+    stays lazy), run the computation, then look at ``reads`` (the keys asked for) or
+    :meth:`rows_read`.
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> data = CountingArray(np.arange(100.0))
+    >>> x = nap.tsd(np.arange(100.0), data)
+    >>> data.reads
+    []
+    >>> nap.get(x, 10, 14).values
+    array([10., 11., 12., 13., 14.])
+    >>> data.rows_read()
+    [5]
+    """
+
+    def __init__(self, array: Any):
+        self.array, self.shape, self.dtype = array, array.shape, array.dtype
+        self.reads: list[Any] = []
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        self.reads.append(key)
+        return np.asarray(self.array[key])
+
+    def rows_read(self) -> list[int]:
+        """Number of time rows of each read."""
+        rows = []
+        for key in self.reads:
+            first = key[0] if isinstance(key, tuple) else key
+            rows.append(len(range(*first.indices(self.shape[0])))
+                        if isinstance(first, slice) else int(np.size(first)))
+        return rows
 
 
 def assert_support_equal(a: Any, b: Any, atol: float = 0.0) -> None:

@@ -10,6 +10,7 @@ import xarray as xr
 
 import xr_nap as nap
 from xr_nap.core import blocks
+from xr_nap.testing import CountingArray
 
 zarr = pytest.importorskip("zarr")
 
@@ -18,22 +19,6 @@ T = np.arange(N) * 0.01
 DATA = np.random.default_rng(0).standard_normal((N, 3)).astype(np.float32)
 EP = nap.interval_set([0.5, 4.0], [2.25, 7.5])
 SPIKES = nap.ts(np.sort(np.random.default_rng(1).uniform(0, 9.99, 40)))
-
-
-class CountingArray:
-    """Array-like recording each read, to prove what is (not) loaded."""
-
-    def __init__(self, array):
-        self.array, self.shape, self.dtype = array, array.shape, array.dtype
-        self.reads = []
-
-    def __getitem__(self, key):
-        self.reads.append(key)
-        return np.asarray(self.array[key])
-
-    def rows_read(self):
-        return [len(range(*k[0].indices(self.shape[0]))) if isinstance(k[0], slice) else 1
-                for k in self.reads]
 
 
 @pytest.fixture(params=["memmap", "zarr", "h5py"])

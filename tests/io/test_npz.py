@@ -6,6 +6,7 @@ import xarray as xr
 
 import xr_nap as nap
 from xr_nap.io import npz
+from xr_nap.testing import CountingArray
 
 
 def tsd():
@@ -86,18 +87,6 @@ def test_mmap_keeps_data_in_file(tmp_path):
     xr.testing.assert_identical(mapped, x)
     xr.testing.assert_identical(xr.open_dataarray(path, engine="nap_npz", mmap=True),
                                 x.rename("data"))
-
-
-class CountingArray:
-    """An array-like that records every read (to prove data are read block-wise)."""
-
-    def __init__(self, array):
-        self.array, self.shape, self.dtype = array, array.shape, array.dtype
-        self.reads = []
-
-    def __getitem__(self, key):
-        self.reads.append(key)
-        return self.array[key]
 
 
 def test_lazy_data_are_saved_block_by_block(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ from strategies import interval_bounds, sorted_times
 
 import xr_nap as nap
 from xr_nap.core.lazy import lazy_array
+from xr_nap.testing import CountingArray
 
 SETTINGS = settings(max_examples=80, deadline=None)
 bin_sizes = st.sampled_from([0.001, 0.01, 0.1, 0.25, 0.3, 1.0, 3.0, 7.5])
@@ -106,18 +107,6 @@ def test_bin_average_rejects_ts():
         nap.bin_average(nap.ts([1.0, 2.0]), 1.0)
 
 
-class CountingArray:
-    """An array-like that records how many rows each read asks for."""
-
-    def __init__(self, data):
-        self.data, self.shape, self.dtype, self.reads = data, data.shape, data.dtype, []
-
-    def __getitem__(self, key):
-        out = self.data[key]
-        self.reads.append(out.shape[0] if out.ndim else 1)
-        return out
-
-
 def test_bin_average_lazy_and_dask_equal_numpy_and_read_in_blocks(monkeypatch):
     t = np.arange(0, 100, 0.01)
     d = np.cos(t)[:, None] * np.arange(1, 4)
@@ -128,7 +117,7 @@ def test_bin_average_lazy_and_dask_equal_numpy_and_read_in_blocks(monkeypatch):
     lazy = nap.tsd(t, lazy_array(counting))
     got = nap.bin_average(lazy, 0.5, ep)
     np.testing.assert_allclose(got.values, want.values, rtol=1e-12)
-    assert max(counting.reads) <= 1000  # never more than one block in memory
+    assert max(counting.rows_read()) <= 1000  # never more than one block in memory
     dask_backed = nap.tsd(t, da.from_array(d, chunks=(700, 3)))
     np.testing.assert_allclose(nap.bin_average(dask_backed, 0.5, ep).values, want.values,
                                rtol=1e-12)

@@ -222,13 +222,4 @@ def compute_event_triggered_average(
     return event_triggered_average(events, data, binsize, window, epochs, time_unit)
 
 
-def compute_spike_triggered_average(
-    data: xr.DataArray,
-    spikes: xr.Dataset | xr.DataArray,
-    binsize: float,
-    window: float | tuple[float, float] = 0,
-    time_unit: str = "s",
-    epochs: Any = None,
-) -> xr.DataArray:
-    """Spike-triggered average (pynapple 0.11 alias); see :func:`event_triggered_average`."""
-    return event_triggered_average(spikes, data, binsize, window, epochs, time_unit)
+compute_spike_triggered_average = compute_event_triggered_average  # pynapple 0.11 alias

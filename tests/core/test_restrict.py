@@ -135,3 +135,18 @@ def test_rate_based_index_is_searched_not_materialised(monkeypatch):
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g.values, w.values)
         np.testing.assert_array_equal(g.time.values, w.time.values)
+
+
+def test_restrict_lazy_data_reads_only_the_intervals():
+    """Two intervals far apart in a file-backed series: each is read as one slice,
+    never the whole range between them."""
+    from xr_nap.core.lazy import lazy_array
+    from xr_nap.testing import CountingArray
+
+    d = np.arange(20_000.0).reshape(10_000, 2)
+    data = CountingArray(d)
+    x = nap.tsd(np.arange(10_000.0), lazy_array(data))
+    r = nap.restrict(x, nap.interval_set([10, 9_000], [19, 9_004]))
+    assert data.reads == []
+    np.testing.assert_array_equal(r.values, d[np.r_[10:20, 9000:9005]])
+    assert sorted(data.rows_read()) == [5, 10]

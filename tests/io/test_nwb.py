@@ -289,3 +289,14 @@ def test_extension_type_resolved(shared_dir):
         da = data["test_ts"]
         assert da.attrs["neurodata_type"] == "TimeSeriesWithID"
         assert da.values.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_restrict_to_distant_intervals_reads_each_run_only(session_nwb, reads):
+    with nap.load_file(session_nwb) as data:
+        stamped = data["stamped"]
+        t = stamped.time.values
+        ep = nap.interval_set([t[5], t[150]], [t[9], t[152]])
+        reads.clear()
+        values = nap.restrict(stamped, ep).values
+    assert [key[0] for _, key in reads] == [slice(5, 10), slice(150, 153)]
+    assert values.shape == (8,)

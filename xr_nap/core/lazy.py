@@ -22,12 +22,39 @@ class ArrayAdapter(BackendArray):
         self.dtype = np.dtype(array.dtype)
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        rows = read_row_runs(key, self._read)
+        if rows is not None:
+            return rows
         return indexing.explicit_indexing_adapter(
             key, self.shape, indexing.IndexingSupport.BASIC, self._read
         )
 
     def _read(self, key: tuple) -> np.ndarray:
         return np.asarray(self.array[key])
+
+
+def read_row_runs(key: indexing.ExplicitIndexer, read: Any) -> np.ndarray | None:
+    """Read sorted integer rows (e.g. several restricted intervals) run by run.
+
+    xarray would otherwise read the whole bounding range of the rows and select in
+    memory: for two intervals far apart in a big file that is most of the file. Here
+    each contiguous run of rows is one basic read, so memory stays bounded by what was
+    asked for. Returns ``None`` when ``key`` is not of that form.
+    """
+    if not isinstance(key, indexing.OuterIndexer) or not key.tuple:
+        return None
+    rows, rest = key.tuple[0], key.tuple[1:]
+    if not isinstance(rows, np.ndarray) or rows.ndim != 1 or rows.size == 0 or not all(
+            isinstance(k, slice) and (k.step or 1) > 0 for k in rest):
+        return None
+    steps = np.diff(rows)
+    if np.any(steps <= 0) or rows[0] < 0:
+        return None
+    cuts = np.flatnonzero(steps != 1) + 1
+    firsts = np.concatenate([[0], cuts])
+    lasts = np.concatenate([cuts, [rows.size]])
+    return np.concatenate([read((slice(int(rows[a]), int(rows[b - 1]) + 1), *rest))
+                           for a, b in zip(firsts, lasts, strict=True)])
 
 
 def lazy_array(array: Any) -> indexing.ExplicitlyIndexed:

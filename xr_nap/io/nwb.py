@@ -60,6 +60,7 @@ from xarray.backends.locks import HDF5_LOCK
 from xarray.core import indexing
 
 from xr_nap.core.intervals import interval_set
+from xr_nap.core.lazy import read_row_runs
 from xr_nap.core.time_series import (
     SUPPORT_ATTR,
     TYPE_ATTR,
@@ -108,6 +109,9 @@ class NWBArray(BackendArray):
                 (isinstance(k, slice) and (k.step is None or k.step > 0))
                 or (isinstance(k, int | np.integer) and k >= 0) for k in parts):
             return self._read(parts)  # h5py reads these as they are
+        rows = read_row_runs(key, self._read)  # restrict to several intervals
+        if rows is not None:
+            return rows
         return indexing.explicit_indexing_adapter(
             key, self.shape, indexing.IndexingSupport.BASIC, self._read)
 

@@ -300,3 +300,11 @@ def test_restrict_to_distant_intervals_reads_each_run_only(session_nwb, reads):
         values = nap.restrict(stamped, ep).values
     assert [key[0] for _, key in reads] == [slice(5, 10), slice(150, 153)]
     assert values.shape == (8,)
+
+
+def test_load_file_accepts_an_open_pynwb_file(session_nwb):
+    import pynwb
+
+    with pynwb.NWBHDF5IO(str(session_nwb), "r") as io:
+        data = nap.load_file(io.read())
+        assert "units" in data and data["units"].sizes["unit"] > 0

@@ -16,9 +16,9 @@ def load_file(path: str | os.PathLike, lazy_loading: bool = True,
 
     Parameters
     ----------
-    path : str or path-like
-        ``.nwb`` -> :class:`xr_nap.NWBFile` (a read-only mapping key -> xarray object);
-        ``.npz`` -> the xarray object stored in it.
+    path : str, path-like, or an open ``pynwb.NWBFile`` / ``h5py.File``
+        ``.nwb`` (or an open file) -> :class:`xr_nap.NWBFile` (a read-only mapping
+        key -> xarray object); ``.npz`` -> the xarray object stored in it.
     lazy_loading : bool, default True
         For NWB files: keep array data in the file until indexed.
     chunks : dict, int, "auto" or None, optional
@@ -33,6 +33,10 @@ def load_file(path: str | os.PathLike, lazy_loading: bool = True,
     ValueError
         If the suffix is neither ``.nwb`` nor ``.npz``.
     """
+    if not isinstance(path, str | os.PathLike):  # an already opened NWB file
+        from xr_nap.io.nwb import NWBFile
+
+        return NWBFile(path, lazy_loading=lazy_loading, chunks=chunks)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")

@@ -22,11 +22,9 @@ import json
 import subprocess
 import sys
 import tempfile
-import warnings
-from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
+from xr_nap.testing import write_large_nwb
 
 RATE = 1000.0
 CHUNK = 1 << 16
@@ -86,30 +84,8 @@ print(json.dumps({"secs": secs, "growth_mib": peak() - before,
 
 
 def write_nwb(path: Path, n: int, seed: int = 0) -> Path:
-    """The series of tests/test_out_of_core.py at benchmark size (h5py fills it)."""
-    import h5py
-    import pynwb
-    from hdmf.backends.hdf5 import H5DataIO
-
-    rng = np.random.default_rng(seed)
-    nwb = pynwb.NWBFile(session_description="out-of-core benchmark", identifier="ooc",
-                        session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
-    data = H5DataIO(data=None, shape=(n,), dtype=np.dtype("float64"), chunks=(CHUNK,))
-    nwb.add_acquisition(pynwb.TimeSeries(name="feature", data=data, unit="cm", rate=RATE,
-                                         starting_time=0.0))
-    for _ in range(5):
-        nwb.add_unit(spike_times=np.sort(rng.uniform(0, n / RATE, 20_000)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pynwb.NWBHDF5IO(str(path), "w") as io:
-            io.write(nwb)
-    with h5py.File(path, "r+") as f:
-        ds = f["acquisition/feature/data"]
-        step = 1 << 22
-        for a in range(0, n, step):
-            t = np.arange(a, min(a + step, n)) / RATE
-            ds[a:a + t.size] = 50.0 + 45.0 * np.sin(2 * np.pi * t / 20.0) * np.cos(t / 97.0)
-    return path
+    """The series of tests/test_out_of_core.py at benchmark size."""
+    return write_large_nwb(path, n, RATE, CHUNK, n_units=5, spikes_per_unit=20_000, seed=seed)
 
 
 def run(path: Path, who: str) -> dict:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import warnings
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from xr_nap.testing import position_like, write_large_nwb
 
 N_SAMPLES = 50_000_000  # float64: 400 MB on disk
 RATE = 1000.0
@@ -26,39 +26,12 @@ N_UNITS, SPIKES_PER_UNIT = 5, 20_000
 
 
 def feature_values(i0: int, i1: int) -> np.ndarray:
-    """A smooth position-like signal in [5, 95]: sample ``i`` at ``i / RATE`` seconds."""
-    t = np.arange(i0, i1) / RATE
-    return 50.0 + 45.0 * np.sin(2 * np.pi * t / 20.0) * np.cos(t / 97.0)
+    return position_like(i0, i1, RATE)
 
 
 def write_big_nwb(path: Path, n: int = N_SAMPLES, seed: int = 0) -> Path:
-    """A rate-based ``feature`` series of ``n`` float64 samples (chunked) and units.
-
-    pynwb writes the layout with an empty dataset; h5py fills it block by block so the
-    generator never holds the data either.
-    """
-    import h5py
-    import pynwb
-    from hdmf.backends.hdf5 import H5DataIO
-
-    rng = np.random.default_rng(seed)
-    nwb = pynwb.NWBFile(session_description="out-of-core test", identifier="ooc",
-                        session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
-    data = H5DataIO(data=None, shape=(n,), dtype=np.dtype("float64"), chunks=(CHUNK,))
-    nwb.add_acquisition(pynwb.TimeSeries(name="feature", data=data, unit="cm", rate=RATE,
-                                         starting_time=0.0))
-    for _ in range(N_UNITS):
-        nwb.add_unit(spike_times=np.sort(rng.uniform(0, n / RATE, SPIKES_PER_UNIT)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pynwb.NWBHDF5IO(str(path), "w") as io:
-            io.write(nwb)
-    with h5py.File(path, "r+") as f:
-        ds = f["acquisition/feature/data"]
-        step = 1 << 22
-        for a in range(0, n, step):
-            ds[a:min(a + step, n)] = feature_values(a, min(a + step, n))
-    return path
+    """A rate-based ``feature`` series of ``n`` float64 samples (chunked) and units."""
+    return write_large_nwb(path, n, RATE, CHUNK, N_UNITS, SPIKES_PER_UNIT, seed)
 
 
 # The child: opens the file in one of three ways, runs the reductions, saves results

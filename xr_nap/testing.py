@@ -31,7 +31,9 @@ __all__ = [
     "CountingArray",
     "assert_nap_equal",
     "assert_support_equal",
+    "position_like",
     "sample_session",
+    "write_large_nwb",
     "write_sample_nwb",
 ]
 
@@ -229,4 +231,52 @@ def write_sample_nwb(path: Any, duration: float = 600.0, n_units: int = 10,
         warnings.simplefilter("ignore")
         with pynwb.NWBHDF5IO(str(path), "w") as io:
             io.write(nwb)
+    return path
+
+
+def position_like(i0: int, i1: int, rate: float) -> np.ndarray:
+    """A smooth position-like signal in [5, 95] cm for samples ``i0..i1`` at ``rate`` Hz."""
+    t = np.arange(i0, i1) / rate
+    return 50.0 + 45.0 * np.sin(2 * np.pi * t / 20.0) * np.cos(t / 97.0)
+
+
+def write_large_nwb(path: Any, n_samples: int, rate: float = 1000.0,
+                    chunk_rows: int = 1 << 16, n_units: int = 5,
+                    spikes_per_unit: int = 20_000, seed: int = 0) -> Any:
+    """Write an NWB file with one big rate-based series, never holding it in memory.
+
+    ``acquisition/feature`` gets ``n_samples`` float64 values of :func:`position_like`
+    (HDF5-chunked by ``chunk_rows``) and the file gets ``n_units`` random units. pynwb
+    writes the layout around an empty dataset, then h5py fills it block by block, so a
+    multi-GiB file needs only a few MiB of memory to make. For out-of-core tests and
+    benchmarks.
+    """
+    import warnings
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import h5py
+    import pynwb
+    from hdmf.backends.hdf5 import H5DataIO
+
+    rng = np.random.default_rng(seed)
+    nwb = pynwb.NWBFile(session_description="xr-nap large sample", identifier="xr-nap-large",
+                        session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
+    data = H5DataIO(data=None, shape=(n_samples,), dtype=np.dtype("float64"),
+                    chunks=(min(chunk_rows, n_samples),))
+    nwb.add_acquisition(pynwb.TimeSeries(name="feature", data=data, unit="cm", rate=rate,
+                                         starting_time=0.0))
+    for _ in range(n_units):
+        nwb.add_unit(spike_times=np.sort(rng.uniform(0, n_samples / rate, spikes_per_unit)))
+    path = Path(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pynwb.NWBHDF5IO(str(path), "w") as io:
+            io.write(nwb)
+    with h5py.File(path, "r+") as f:
+        ds = f["acquisition/feature/data"]
+        step = 1 << 22
+        for a in range(0, n_samples, step):
+            b = min(a + step, n_samples)
+            ds[a:b] = position_like(a, b, rate)
     return path

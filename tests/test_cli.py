@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_readme_commands_are_what_ci_runs():
     readme = (ROOT / "README.md").read_text()
     blocks = [b.split("```")[0].strip() for b in readme.split("```bash\n")[1:3]]
-    assert blocks[0].endswith("pip install . && xr-nap demo")
+    assert blocks[0].endswith('pip install ".[plot]" && xr-nap demo')
     assert blocks[1].endswith("python -m pytest")
     assert blocks[1] in (ROOT / ".ci" / "run").read_text()
 
@@ -24,6 +24,17 @@ def test_demo_runs_and_writes_a_figure(tmp_path, capsys):
     assert "TsGroup" in out and "Place fields" in out
     png = tmp_path / "xr_nap_demo.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_without_matplotlib_skips_the_figure(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    assert main(["demo", "--out", str(tmp_path), "--duration", "30", "--units", "2"]) == 0
+    assert "Figure skipped" in capsys.readouterr().out
+    assert not (tmp_path / "xr_nap_demo.png").exists()
 
 
 def test_info_and_convert(tmp_path, capsys):

@@ -6,6 +6,7 @@ Errors are printed as one line on stderr and the command exits with status 2.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import tempfile
 import time
@@ -75,7 +76,10 @@ def demo(out_dir: Path | None, duration: float, n_units: int, plot: bool) -> Pat
               f"peak-to-peak {float(eta.max() - eta.min()):.3f} mV")
 
         figure = None
-        if plot:
+        if plot and importlib.util.find_spec("matplotlib") is None:
+            print("\nFigure skipped: matplotlib is not installed "
+                  "(pip install 'xr-nap[plot]' to get it)")
+        elif plot:
             from xr_nap.plotting import plot_trigger_average, plot_tuning_curves
 
             figure = out_dir / "xr_nap_demo.png"

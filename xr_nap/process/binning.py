@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from xarray.indexes import PandasIndex
 
 from xr_nap.core.blocks import segment_sums
 from xr_nap.core.intervals import bounds
@@ -21,6 +22,7 @@ from xr_nap.core.time_series import (
     nap_type,
     search_times,
     support_bounds,
+    times,
     tsd,
     unit_offsets,
     with_support,
@@ -51,6 +53,36 @@ def bins_per_interval(starts: np.ndarray, ends: np.ndarray, bin_size: float) -> 
     return m
 
 
+def _left_edges(
+    starts: np.ndarray, ends: np.ndarray, bin_size: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Left edges of all bins, each interval's first bin and its number of bins."""
+    bin_size = float(bin_size)
+    if not np.isfinite(bin_size) or bin_size <= 0:
+        raise ValueError(f"bin_size must be a positive number, got {bin_size}")
+    m = bins_per_interval(starts, ends, bin_size)
+    total = int(m.sum())
+    first = np.cumsum(m) - m
+    has = m > 0
+    # k (bin number inside its interval) by a cumulative sum that restarts per interval
+    k = np.ones(total, dtype=np.float64)
+    if total:
+        k[0] = 0.0
+        k[first[has][1:]] = 1.0 - m[has][:-1]
+        np.cumsum(k, out=k)
+    left = np.repeat(starts, m)  # left = round(s + k * bin_size, 9), in place
+    left += np.multiply(k, bin_size, out=k)
+    np.round(left, PRECISION, out=left)
+    left[first[has]] = starts[has]
+    return left, first, m
+
+
+def _last_right_edges(starts: np.ndarray, m: np.ndarray, bin_size: float) -> np.ndarray:
+    """Right edge of each interval's last bin (for intervals that have bins)."""
+    has = m > 0
+    return np.round(starts[has] + m[has] * float(bin_size), PRECISION)
+
+
 def time_bins(
     starts: np.ndarray, ends: np.ndarray, bin_size: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -61,30 +93,13 @@ def time_bins(
     left, right, centre, interval : ndarray
         Bin edges ``[left, right)``, centres, and the interval each bin belongs to.
     """
-    bin_size = float(bin_size)
-    if not np.isfinite(bin_size) or bin_size <= 0:
-        raise ValueError(f"bin_size must be a positive number, got {bin_size}")
-    m = bins_per_interval(starts, ends, bin_size)
-    total = int(m.sum())
-    first = np.cumsum(m) - m  # index of each interval's first bin
+    left, first, m = _left_edges(starts, ends, bin_size)
     has = m > 0
-    # k (bin number inside its interval) by a cumulative sum that restarts per interval
-    k = np.ones(total, dtype=np.float64)
-    if total:
-        k[0] = 0.0
-        k[first[has][1:]] = 1.0 - m[has][:-1]
-        np.cumsum(k, out=k)
-    interval = np.repeat(np.arange(starts.size), m)
-    left = k  # reuse the buffer: left = round(s + k * bin_size, 9)
-    np.multiply(k, bin_size, out=left)
-    left += starts[interval]
-    np.round(left, PRECISION, out=left)
-    left[first[has]] = starts[has]
     right = np.empty_like(left)
     right[:-1] = left[1:]
-    last = first[has] + m[has] - 1
-    right[last] = np.round(starts[has] + m[has] * bin_size, PRECISION)
-    return left, right, left + bin_size / 2, interval
+    right[first[has] + m[has] - 1] = _last_right_edges(starts, m, bin_size)
+    interval = np.repeat(np.arange(starts.size), m)
+    return left, right, left + float(bin_size) / 2, interval
 
 
 def _epochs(obj: Any, ep: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -98,15 +113,37 @@ def _bin_ranges(obj, starts, ends, bin_size):
     so one searchsorted over the left edges does most of the work; only an
     interval's last bin is also capped at its end (``t <= end``).
     """
-    left, right, centre, interval = time_bins(starts, ends, bin_size)
-    lo = search_times(obj, left, side="left")
+    left, first, m = _left_edges(starts, ends, bin_size)
+    lo = _search_edges(obj, left, starts, ends, first, m)
     hi = np.empty_like(lo)
     hi[:-1] = lo[1:]
-    last = np.ones(left.size, dtype=bool)
-    last[:-1] = interval[1:] != interval[:-1]
-    hi[last] = np.minimum(search_times(obj, right[last], side="left"),
-                          search_times(obj, ends[interval[last]], side="right"))
-    return lo, np.maximum(hi, lo), centre
+    has = m > 0
+    hi[first[has] + m[has] - 1] = np.minimum(  # >= lo, since left <= end
+        search_times(obj, _last_right_edges(starts, m, bin_size), side="left"),
+        search_times(obj, ends[has], side="right"))
+    left += float(bin_size) / 2  # the centres
+    return lo, hi, left
+
+
+def _search_edges(obj, left, starts, ends, first, m):
+    """``search_times(obj, left)`` for the left edges of the bins.
+
+    With a plain time array and not too many intervals, each interval's edges are
+    searched among that interval's samples only: a small, cache-resident search space
+    makes this about twice as fast as one search over the whole series.
+    """
+    index = obj.xindexes.get(TIME)
+    if not isinstance(index, PandasIndex) or starts.size > 4096:
+        return search_times(obj, left, side="left")
+    t = times(obj)
+    lo_k = np.searchsorted(t, starts, side="left")
+    hi_k = np.searchsorted(t, ends, side="right")
+    out = np.empty(left.size, dtype=np.int64)
+    for k in np.flatnonzero(m):
+        a, b = first[k], first[k] + m[k]
+        out[a:b] = np.searchsorted(t[lo_k[k]:hi_k[k]], left[a:b], side="left")
+        out[a:b] += lo_k[k]
+    return out
 
 
 def count(

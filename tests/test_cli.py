@@ -56,6 +56,10 @@ def test_info_and_convert(tmp_path, capsys):
         assert tree["units"].attrs["nap_type"] == "TsGroup"
         lfp = tree["lfp"]["lfp"]
         assert lfp.encoding["dtype"] == "int16" and lfp.attrs["units"] == "mV"
+        capsys.readouterr()
+        assert main(["info", str(target)]) == 0
+        out = capsys.readouterr().out
+        assert "TsdFrame" in out and "3 units" in out and "IntervalSet" in out
 
 
 @pytest.mark.parametrize(

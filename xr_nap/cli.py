@@ -19,8 +19,8 @@ xr-nap: pynapple's neuroscience time-series toolkit on lazy xarray objects.
 
   xr-nap demo               generate a sample session, open it lazily, compute tuning
                             curves and a trigger average, save a figure
-  xr-nap info FILE          list the objects of an NWB or NPZ file (kind, shape, dtype,
-                            time span) without reading their data
+  xr-nap info FILE          list the objects of an NWB, NPZ, netCDF or zarr file (kind,
+                            shape, dtype, time span) without reading their data
   xr-nap convert FILE OUT   write an NWB/NPZ file as netCDF (.nc) or zarr (.zarr)
 """
 
@@ -111,11 +111,26 @@ def info(path: Path) -> None:
 
     if not path.exists():
         raise CLIError(f"no such file: {path}")
+    if path.suffix.lower() in (".nc", ".zarr"):  # what `convert` writes
+        import xarray as xr
+
+        with xr.open_datatree(path, engine="zarr" if path.suffix.lower() == ".zarr"
+                              else "netcdf4") as tree:
+            objects = {name: _from_dataset(node.to_dataset())
+                       for name, node in tree.children.items()}
+            print(describe(objects, title=path.name))
+        return
     obj = nap.load_file(path)
     print(describe(obj, title=path.name))
     close = getattr(obj, "close", None)
     if close:
         close()
+
+
+def _from_dataset(ds):
+    """A converted time series is a Dataset with one time variable: give that back."""
+    series = [v for v in ds.data_vars.values() if v.dims[:1] == ("time",)]
+    return series[0] if len(series) == 1 and len(ds.data_vars) == 1 else ds
 
 
 # --------------------------------------------------------------------------- convert
@@ -129,7 +144,8 @@ def convert(src: Path, out: Path) -> None:
     suffix = out.suffix.lower()
     if suffix not in (".nc", ".zarr"):
         raise CLIError(f"OUT must end in .nc (netCDF) or .zarr, got {out.name!r}")
-    loaded = nap.load_file(src)
+    # NWB series as dask arrays: written chunk by chunk (bounded memory, progress bar)
+    loaded = nap.load_file(src, chunks={}) if src.suffix.lower() == ".nwb" else nap.load_file(src)
     items = dict(loaded.items()) if hasattr(loaded, "items") else {"data": loaded}
     tree = xr.DataTree.from_dict({f"/{key}": _as_dataset(key, obj)
                                   for key, obj in items.items()})
@@ -184,8 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=600.0, help="seconds (default 600)")
     p.add_argument("--units", type=int, default=10, help="number of units (default 10)")
     p.add_argument("--no-plot", action="store_true", help="skip the figure")
-    p = sub.add_parser("info", help="list the objects of an NWB or NPZ file",
-                       description="Print the objects of FILE (NWB or NPZ) with their kind, "
+    p = sub.add_parser("info", help="list the objects of an NWB, NPZ, netCDF or zarr file",
+                       description="Print the objects of FILE (NWB, NPZ, or the .nc/.zarr "
+                                   "that convert writes) with their kind, "
                                    "shape, dtype and time span, reading no array data.")
     p.add_argument("file", type=Path)
     p = sub.add_parser("convert", help="convert NWB/NPZ to netCDF or zarr",

@@ -54,6 +54,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import xarray as xr
+from h5py import h5a
 from xarray.backends import BackendArray, BackendEntrypoint, CachingFileManager
 from xarray.backends.file_manager import DummyFileManager
 from xarray.backends.locks import HDF5_LOCK
@@ -76,8 +77,10 @@ from xr_nap.io.nwb_layout import (
     describe_skipped,
     file_metadata,
     is_nwb_file,
+    open_whole,
     read_all,
     read_scalar,
+    read_strings,
     scan,
 )
 
@@ -390,36 +393,67 @@ def _first_unsorted(spikes: np.ndarray, ends: np.ndarray) -> int | None:
         else None
 
 
+def _spike_range(spikes: np.ndarray, ends: np.ndarray, what: str) -> tuple[Any, Any, int | None]:
+    """``(first, last, row)``: the earliest and latest spike and the first unit whose
+    spikes are not sorted (None if all are).
+
+    Raises
+    ------
+    ValueError
+        If a spike time is NaN or infinite.
+    """
+    if not spikes.size:
+        return 0.0, 0.0, None
+    # one pass in the usual case: ``>=`` is False on a decrease and on NaN; when every
+    # unit is sorted, the extremes are among the units' first and last spikes, and an
+    # infinite value can only be one of those
+    ok = spikes[1:] >= spikes[:-1]
+    cut = ends[:-1]
+    ok[cut[(cut > 0) & (cut < spikes.size)] - 1] = True  # unit boundaries may decrease
+    if ok.all():
+        starts = np.concatenate(([0], cut))
+        full = ends > starts
+        lo, hi = spikes[starts[full]].min(), spikes[ends[full] - 1].max()
+        row = None
+    else:
+        lo, hi = spikes.min(), spikes.max()  # NaN and inf propagate
+        row = -1
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"{what} are not all finite")
+    return lo, hi, None if row is None else _first_unsorted(spikes, ends)
+
+
 def _units(store: _Store, f: h5py.File, obj: NWBObject) -> xr.Dataset:
     g = f[obj.path]
     where = f"{store.where}:{obj.path}"
     members = set(g)
     col = "spike_times" if "spike_times_index" in members else min(
         n for n in members if n.endswith("_times_index"))[: -len("_index")]
-    id_ds = g["id"]
-    ids = read_all(id_ds, id_ds.dtype)
-    ends = read_all(g[f"{col}_index"], np.int64)
-    spikes = read_all(g[col], np.float64)
+    # low-level opens and reads: an h5py lookup costs more than reading a column
+    found = [open_whole(g, name) for name in ("id", f"{col}_index", col)]
+    if any(x is None for x in found):
+        missing = [n for n, x in zip(("id", f"{col}_index", col), found, strict=True)
+                   if x is None]
+        raise KeyError(f"no dataset {missing[0]!r} in {obj.path}")
+    ids = read_all(found[0])
+    ends = read_all(found[1], np.int64)
+    spikes = read_all(found[2], np.float64)
     if ends.size != ids.size or (ends.size and (np.any(ends[1:] < ends[:-1])
                                                 or ends[0] < 0 or ends[-1] > spikes.size)):
         raise ValueError(f"{where}: {col}_index does not index {col} ({ends.size} rows, "
                          f"{ids.size} ids, {spikes.size} spikes)")
     spikes = spikes[: ends[-1] if ends.size else 0]
-    # min/max give the support and catch NaN/inf (both propagate) in one pass each
-    lo, hi = (spikes.min(), spikes.max()) if spikes.size else (0.0, 0.0)
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise ValueError(f"{where}: {col} are not all finite")
-    row = _first_unsorted(spikes, ends)
+    lo, hi, row = _spike_range(spikes, ends, f"{where}: {col}")
+    counts = np.diff(ends, prepend=0)
     if row is not None:
         warnings.warn(f"{where}: spike times of unit {ids[row]} (and maybe others) are not "
                       "sorted; sorting them", UserWarning, stacklevel=3)
-        counts = np.diff(ends, prepend=0)
         spikes = spikes[np.lexsort((spikes, np.repeat(np.arange(ids.size), counts)))]
     meta = _unit_metadata(f, g, ids.size, col, members)
     support = (np.array([lo]), np.array([hi])) if spikes.size else (np.empty(0),
                                                                      np.empty(0))
     if np.all(ids[1:] > ids[:-1]):  # the usual case: no reordering, no per-unit copies
-        group = _ragged_flat(ids, spikes, np.diff(ends, prepend=0), *support, meta)
+        group = _ragged_flat(ids, spikes, counts, *support, meta)
     else:
         order = np.argsort(ids, kind="stable")
         trains = np.split(spikes, ends[:-1]) if ends.size else []
@@ -438,30 +472,33 @@ def _unit_metadata(f: h5py.File, g: h5py.Group, n: int, col: str, members: set[s
     for name in _colnames(g):
         if name in (col, f"{col}_index") or name not in members:
             continue
-        ds = g.get(name)  # a lookup costs as much as reading a small column: once only
-        if not isinstance(ds, h5py.Dataset):
+        dsid = open_whole(g, name)  # a lookup costs as much as reading a small column
+        if dsid is None:
             continue
-        if name == "electrode_group" and h5py.check_ref_dtype(ds.dtype):
+        dtype = dsid.dtype
+        if name == "electrode_group" and h5py.check_ref_dtype(dtype):
             try:
-                loc = [f[ref].attrs.get("location") for ref in ds[()]]
+                loc = [f[ref].attrs.get("location") for ref in h5py.Dataset(dsid)[()]]
             except (KeyError, ValueError, OSError):
                 continue
             if len(loc) == n and all(x is not None for x in loc):
                 meta["location"] = np.array(
                     [x.decode() if isinstance(x, bytes) else str(x) for x in loc])
             continue
-        if f"{name}_index" in members or ds.shape != (n,) or ds.dtype.names:
+        if f"{name}_index" in members or dsid.shape != (n,) or dtype.names \
+                or h5py.check_ref_dtype(dtype):
             continue
-        if h5py.check_ref_dtype(ds.dtype):
-            continue
-        if "table" in ds.attrs:  # table region
+        if h5a.exists(dsid, b"table"):  # table region
             try:
-                _, cols = _region_columns(f, ds, n)
+                _, cols = _region_columns(f, h5py.Dataset(dsid), n)
             except (KeyError, ValueError, OSError, IndexError):
                 continue
             meta.update({k: v for k, v in cols.items() if k not in meta})
+        elif dtype.kind in "biuf":
+            meta[name] = read_all(dsid)
         else:
-            meta[name] = read_scalar(ds)
+            values = read_strings(dsid)
+            meta[name] = read_scalar(h5py.Dataset(dsid)) if values is None else values
     return meta
 
 

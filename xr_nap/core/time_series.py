@@ -345,7 +345,7 @@ def _ragged_flat(
     """:func:`_ragged_dataset` from the concatenated trains (sorted ids) and their sizes."""
     length = float(np.sum(ends - starts))
     rate = counts / length if length > 0 else np.full(counts.shape, np.nan)
-    data_vars: dict[str, Any] = {
+    variables: dict[Hashable, xr.Variable] = {
         "spike_time": xr.Variable(SPIKE, spikes, attrs={"units": "s"}),
         "row_size": xr.Variable(
             UNIT, counts,
@@ -353,13 +353,23 @@ def _ragged_flat(
         ),
         "rate": xr.Variable(UNIT, rate, attrs={"units": "Hz"}),
     }
-    for key, coord in _metadata_coords(metadata, UNIT, len(ids)).items():
+    n = len(ids)
+    for key, var in _metadata_coords(metadata, UNIT, n).items():
         if key != "rate":
-            data_vars[key] = coord
-    return xr.Dataset(
-        data_vars,
-        coords={UNIT: ids},
+            variables[key] = var
+    if counts.shape != (n,) or spikes.ndim != 1:
+        raise ValueError(f"{counts.size} row sizes for {n} units")
+    # the index and coordinate xarray builds from ``coords={UNIT: ids}``; the parts are
+    # consistent by construction, so the Dataset is assembled without xarray's merge
+    # (which takes 2/3 of the time to read a units table; a test checks the result is
+    # identical to the public constructor's)
+    index = PandasIndex.from_variables({UNIT: xr.Variable(UNIT, ids)}, options={})
+    return xr.Dataset._construct_direct(
+        {**variables, UNIT: index.create_variables()[UNIT]},
+        coord_names={UNIT},
+        dims={SPIKE: spikes.size, UNIT: n},
         attrs={TYPE_ATTR: "TsGroup", SUPPORT_ATTR: encode_support(starts, ends)},
+        indexes={UNIT: index},
     )
 
 

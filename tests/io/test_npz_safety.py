@@ -187,3 +187,16 @@ def test_unreadable_pickle(tmp_path):
             zf.writestr(f"{key}.npy", buf.getvalue())
     with pytest.raises(NPZFormatError, match="unreadable pickled object array"):
         nap.load_npz(tmp_path / "x.npz")
+
+
+@pytest.mark.parametrize("t, index", [
+    ([0.5, np.nan, 2.0], [0, 1, 2]),  # grouped by unit, a one-spike unit at NaN
+    ([0.5, np.nan, 2.0], [0, 0, 0]),  # one unit, NaN inside its train
+    ([0.5, 1.0, np.inf], [1, 0, 1]),  # time-sorted as pynapple writes
+    ([np.nan, 1.0, 0.5], [1, 0, 1]),  # any other order
+])
+def test_non_finite_spike_times_are_refused(tmp_path, t, index):
+    np.savez(tmp_path / "g.npz", t=np.array(t), index=np.array(index), keys=np.arange(3),
+             start=np.array([0.0]), end=np.array([10.0]), type=np.array(["TsGroup"]))
+    with pytest.raises(NPZFormatError, match=r"\['t'\] holds non-finite"):
+        nap.load_npz(tmp_path / "g.npz")

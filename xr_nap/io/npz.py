@@ -46,6 +46,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import re
 import struct
 import tempfile
 import zipfile
@@ -69,7 +70,7 @@ from xr_nap.core.time_series import (
     SPIKE,
     TIME,
     UNIT,
-    _ragged_dataset,
+    _ragged_flat,
     nap_type,
     support_bounds,
     ts,
@@ -169,6 +170,37 @@ def _read_header(fp: Any, where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
     raise NPZFormatError(f"{where}: unsupported .npy format version {version}")
 
 
+# The header numpy (and so pynapple) writes for a plain array; anything else goes to
+# numpy's own (slower, ``ast.literal_eval``-based) parser.
+_PLAIN_HEADER = re.compile(
+    rb"\{'descr': '([<>|=][a-zA-Z][0-9]*)', 'fortran_order': (True|False), "
+    rb"'shape': \(((?:[0-9]+, )*[0-9]*,?)\), \}[ ]*\n"
+)
+
+
+def _parse_header(block: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int] | None:
+    """Shape, order, dtype and header length of a ``.npy`` start read in one go
+    (``None`` when the header is not numpy's usual one or does not fit in ``block``)."""
+    if block[:6] != b"\x93NUMPY" or len(block) < 10:
+        return None
+    if block[6:8] == b"\x01\x00":
+        size, length = 10, int.from_bytes(block[8:10], "little")
+    elif block[6:8] == b"\x02\x00" and len(block) >= 12:
+        size, length = 12, int.from_bytes(block[8:12], "little")
+    else:
+        return None
+    match = _PLAIN_HEADER.fullmatch(block, size, size + length)
+    if match is None:
+        return None
+    descr, fortran, dims = match.groups()
+    shape = tuple(int(x) for x in dims.split(b",") if x.strip())
+    try:
+        dtype = np.dtype(descr.decode())
+    except (TypeError, ValueError):
+        return None
+    return shape, fortran == b"True", dtype, size + length
+
+
 class _Archive:
     """Read-only view of an NPZ file: member names, headers and safely read arrays."""
 
@@ -183,6 +215,7 @@ class _Archive:
             info.filename[:-4]: info
             for info in self.zip.infolist() if info.filename.endswith(".npy")
         }
+        self._located: dict[str, tuple[tuple[int, ...], bool, np.dtype, int | None, int]] = {}
 
     def close(self) -> None:
         self.zip.close()
@@ -203,6 +236,11 @@ class _Archive:
     def _locate(self, key: str) -> tuple[tuple[int, ...], bool, np.dtype, int | None, int]:
         """Header of a member, the file offset of its data (uncompressed members, else
         None) and the number of data bytes the member holds."""
+        if key not in self._located:
+            self._located[key] = self._read_location(key)
+        return self._located[key]
+
+    def _read_location(self, key: str) -> tuple[tuple[int, ...], bool, np.dtype, int | None, int]:
         if key not in self.members:
             raise NPZFormatError(f"{self.path.name} has no member {key!r}")
         where = f"{self.path.name}[{key!r}]"
@@ -211,15 +249,21 @@ class _Archive:
             with self.zip.open(info) as fp:
                 shape, fortran, dtype = _read_header(fp, where)
             return shape, fortran, dtype, None, info.file_size
+        # One read for the zip entry's local header and (usually) the whole .npy header.
         self.raw.seek(info.header_offset)
-        local = self.raw.read(30)
-        if len(local) < 30 or local[:4] != b"PK\x03\x04":
+        block = self.raw.read(30 + len(info.orig_filename.encode()) + 512)
+        if len(block) < 30 or block[:4] != b"PK\x03\x04":
             raise NPZFormatError(f"{where}: corrupted zip entry")
-        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        name_len, extra_len = struct.unpack("<HH", block[26:30])
         begin = info.header_offset + 30 + name_len + extra_len
-        self.raw.seek(begin)
-        shape, fortran, dtype = _read_header(self.raw, where)
-        offset = self.raw.tell()
+        parsed = _parse_header(block[30 + name_len + extra_len:])
+        if parsed is not None:
+            shape, fortran, dtype, length = parsed
+            offset = begin + length
+        else:
+            self.raw.seek(begin)
+            shape, fortran, dtype = _read_header(self.raw, where)
+            offset = self.raw.tell()
         return shape, fortran, dtype, offset, info.file_size - (offset - begin)
 
     def __getitem__(self, key: str) -> np.ndarray:
@@ -403,48 +447,11 @@ def _load_group(archive: _Archive) -> xr.Dataset:
     if data is not None and data.shape != t.shape:
         raise NPZFormatError(f"{name}: 'd' has shape {data.shape} for {t.size} spikes")
     starts, ends = _support(archive)
-
     t = t.astype(np.float64, copy=False)
-    if not np.isfinite(t).all():
-        raise NPZFormatError(f"{name}['t'] holds non-finite spike times")
 
     counts = _grouped_counts(t, index, keys, starts, ends)
-    if counts is not None:  # xr-nap's layout: nothing to drop or regroup
-        spikes = t
-    else:
-        # Spikes of unlisted units or outside the support are dropped, as pynapple does.
-        pos = _unit_positions(keys, index)
-        keep = pos >= 0
-        by_time = t.size < 2 or not np.any(t[1:] < t[:-1])
-        if by_time:  # pynapple's own layout: a few searchsorted calls on the bounds
-            inside = drop_outside(t, starts, ends)
-            if inside is not None:
-                mask = np.zeros(t.size, dtype=bool)
-                mask[inside] = True
-                keep &= mask
-        else:
-            slot = np.searchsorted(ends, t, side="left")
-            ok = slot < ends.size
-            ok[ok] = starts[slot[ok]] <= t[ok]
-            keep &= ok
-        if not keep.all():
-            t, pos = t[keep], pos[keep]
-            data = None if data is None else data[keep]
-        # Group spikes by unit, each unit in time order: a stable counting sort for
-        # pynapple's time-sorted layout, a lexsort for any other order.
-        if by_time:
-            dest, counts = _unit_destinations(pos, keys.size)
-            spikes = np.empty_like(t)
-            spikes[dest] = t
-            if data is not None:
-                grouped_data = np.empty_like(data)
-                grouped_data[dest] = data
-                data = grouped_data
-        else:
-            order = np.lexsort((t, pos))
-            spikes, counts = t[order], np.bincount(pos, minlength=keys.size)
-            data = None if data is None else data[order]
-    trains = np.split(spikes, np.cumsum(counts)[:-1])
+    if counts is None:
+        t, counts, data = _regroup(name, t, index, keys, starts, ends, data)
 
     meta = _metadata(archive, keys)
     for key in archive.keys():  # one member per column (pynapple's second route)
@@ -453,7 +460,7 @@ def _load_group(archive: _Archive) -> xr.Dataset:
             if len(shape) >= 1 and shape[0] == keys.size:
                 meta[key] = plain_array(archive[key])
     meta.pop("rate", None)
-    group = _ragged_dataset(keys, trains, starts, ends, meta or None)
+    group = _ragged_flat(keys, t, counts, starts, ends, meta or None)
     if data is not None:
         group[SPIKE_DATA] = xr.Variable(SPIKE, data)
     return group
@@ -463,37 +470,90 @@ def _grouped_counts(t: np.ndarray, index: np.ndarray, keys: np.ndarray,
                     starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
     """Spike count of each unit when the spikes are already grouped by ascending unit
     id, time-sorted within each unit, all of listed units and inside the support (the
-    layout :func:`save` writes); ``None`` otherwise."""
-    if t.size == 0 or np.any(index[1:] < index[:-1]):
+    layout :func:`save` writes); ``None`` otherwise.
+
+    Spike times that pass are finite: comparisons with NaN are false and the support's
+    bounds are finite, so no separate ``isfinite`` pass is needed.
+    """
+    if t.size == 0 or not (np.isfinite(starts).all() and np.isfinite(ends).all()):
+        return None
+    if not np.all(index[1:] >= index[:-1]):
         return None
     first = np.searchsorted(index, keys, side="left")
     counts = np.searchsorted(index, keys, side="right") - first
     if int(counts.sum()) != t.size:
         return None
-    drops = np.flatnonzero(t[1:] < t[:-1]) + 1  # allowed only where a unit begins
-    if drops.size and not np.isin(drops, first).all():
+    rising = t[1:] >= t[:-1]
+    rising[first[(first > 0) & (counts > 0)] - 1] = True  # a unit may begin lower
+    if not rising.all():
         return None
-    if starts.size == 1:
-        return counts if starts[0] <= t.min() and t.max() <= ends[0] else None
+    if starts.size == 1:  # each unit's first and last spike bound all of them
+        nonempty = counts > 0
+        lo, hi = t[first[nonempty]], t[first[nonempty] + counts[nonempty] - 1]
+        return counts if starts[0] <= lo.min() and hi.max() <= ends[0] else None
     slot = np.minimum(np.searchsorted(ends, t, side="left"), max(ends.size - 1, 0))
     if ends.size == 0 or not np.all((starts[slot] <= t) & (t <= ends[slot])):
         return None
     return counts
 
 
-def _unit_destinations(pos: np.ndarray, n_units: int, chunk: int = 1 << 16
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def _regroup(name: str, t: np.ndarray, index: np.ndarray, keys: np.ndarray,
+             starts: np.ndarray, ends: np.ndarray, data: np.ndarray | None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Spikes (and their data) grouped by unit, each unit in time order, and the spike
+    count of each unit. Spikes of unlisted units or outside the support are dropped,
+    as pynapple does."""
+    by_time = bool(np.all(t[1:] >= t[:-1]))  # pynapple's own layout; false at any NaN
+    finite = np.isfinite(t[[0, -1]]).all() if by_time and t.size else np.isfinite(t).all()
+    if not finite:
+        raise NPZFormatError(f"{name}['t'] holds non-finite spike times")
+    pos, all_known = _unit_positions(keys, index)
+    if by_time:  # a few searchsorted calls on the bounds
+        inside = drop_outside(t, starts, ends)
+        keep = None
+        if inside is not None:
+            keep = np.zeros(t.size, dtype=bool)
+            keep[inside] = True
+    else:
+        slot = np.searchsorted(ends, t, side="left")
+        keep = slot < ends.size
+        keep[keep] = starts[slot[keep]] <= t[keep]
+    if not all_known:
+        keep = pos < keys.size if keep is None else keep & (pos < keys.size)
+    if keep is not None and not keep.all():
+        t, pos = t[keep], pos[keep]
+        data = None if data is None else data[keep]
+    if not by_time:  # any other order: a lexsort
+        order = np.lexsort((t, pos))
+        counts = np.bincount(pos, minlength=keys.size)
+        return t[order], counts, None if data is None else data[order]
+    dest, counts = _unit_destinations(pos, keys.size)
+    spikes = np.empty_like(t)
+    spikes[dest] = t
+    if data is not None:
+        grouped = np.empty_like(data)
+        grouped[dest] = data
+        data = grouped
+    return spikes, counts, data
+
+
+def _unit_destinations(pos: np.ndarray, n_units: int, chunk: int = 1 << 16,
+                       whole: int = 1 << 19) -> tuple[np.ndarray, np.ndarray]:
     """Where each spike goes when spikes are grouped by unit, keeping their order.
 
-    A stable counting sort done one cache-sized chunk at a time (a radix argsort of
-    each chunk's small unit positions), which beats one argsort plus a gather over the
-    whole array. Returns the destinations and the spike count of each unit.
+    A stable sort of the unit positions (numpy's radix sort for 8- and 16-bit ones).
+    Up to ``whole`` spikes it sorts them at once; above, the sort's index arrays no
+    longer fit in cache and a counting sort done one ``chunk`` at a time is faster.
+    Returns the destinations and the spike count of each unit.
     """
-    counts = np.bincount(pos, minlength=n_units)
-    cursor = np.cumsum(counts) - counts
     small = pos.astype(np.uint8 if n_units <= 2**8 else np.uint16 if n_units <= 2**16
-                       else np.int64)
+                       else np.int64, copy=False)
+    counts = np.bincount(small, minlength=n_units)
     dest = np.empty(pos.size, dtype=np.int64)
+    if pos.size <= whole:
+        dest[np.argsort(small, kind="stable")] = np.arange(pos.size)
+        return dest, counts
+    cursor = np.cumsum(counts) - counts
     for a in range(0, pos.size, chunk):
         part = small[a:a + chunk]
         order = np.argsort(part, kind="stable")
@@ -504,25 +564,34 @@ def _unit_destinations(pos: np.ndarray, n_units: int, chunk: int = 1 << 16
     return dest, counts
 
 
-def _unit_positions(keys: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Position in the sorted ``keys`` of each spike's unit id (-1 for unknown ids)."""
-    if keys.size == 0:
-        return np.full(index.size, -1, dtype=np.int64)
+def _unit_positions(keys: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Position in the sorted ``keys`` of each spike's unit id (``keys.size`` for ids
+    not in ``keys``), in the smallest integer type that holds them, and whether every
+    id is known."""
+    n = keys.size
+    small = np.uint8 if n < 2**8 else np.uint16 if n < 2**16 else np.int64
+    if n == 0 or index.size == 0:
+        return np.full(index.size, n, dtype=small), index.size == 0
     lo, hi = keys[0], keys[-1]
-    if keys.dtype.kind in "iu" and index.dtype.kind in "iu" and hi - lo < 4 * keys.size + 4096:
-        # Dense integer ids (the usual case): a lookup table beats a binary search.
-        table = np.full(int(hi - lo) + 1, -1, dtype=np.int64)
-        table[keys - lo] = np.arange(keys.size)
-        known = (index >= lo) & (index <= hi)
-        if known.all():
-            return table[index - lo]
-        pos = np.full(index.size, -1, dtype=np.int64)
-        pos[known] = table[index[known] - lo]
-        return pos
+    if keys.dtype.kind in "iu" and index.dtype.kind in "iu":
+        if hi - lo == n - 1 and lo <= index.min() and index.max() <= hi:
+            # ids lo..hi, all listed (the usual case): the position is the id's offset.
+            return (index - lo if lo else index).astype(small), True
+        if hi - lo < 4 * n + 4096:
+            # Dense integer ids: a lookup table beats a binary search.
+            table = np.full(int(hi - lo) + 1, n, dtype=small)
+            table[keys - lo] = np.arange(n)
+            known = (index >= lo) & (index <= hi)
+            if known.all():
+                pos = table[index - lo]
+            else:
+                pos = np.full(index.size, n, dtype=small)
+                pos[known] = table[index[known] - lo]
+            return pos, bool((pos < n).all())
     pos = np.searchsorted(keys, index)
-    found = pos < keys.size
+    found = pos < n
     found[found] = keys[pos[found]] == index[found]
-    return np.where(found, pos, -1)
+    return np.where(found, pos, n).astype(small), bool(found.all())
 
 
 def load_npz(path: str | os.PathLike, mmap: bool = False) -> xr.DataArray | xr.Dataset:

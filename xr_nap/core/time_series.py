@@ -363,7 +363,10 @@ def _ragged_flat(
     # consistent by construction, so the Dataset is assembled without xarray's merge
     # (which takes 2/3 of the time to read a units table; a test checks the result is
     # identical to the public constructor's)
-    index = PandasIndex.from_variables({UNIT: xr.Variable(UNIT, ids)}, options={})
+    ids = np.asarray(ids)
+    index = PandasIndex(pd.Index(ids), UNIT, coord_dtype=ids.dtype) \
+        if ids.dtype.kind in "iu" else \
+        PandasIndex.from_variables({UNIT: xr.Variable(UNIT, ids)}, options={})
     return xr.Dataset._construct_direct(
         {**variables, UNIT: index.create_variables()[UNIT]},
         coord_names={UNIT},

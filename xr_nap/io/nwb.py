@@ -79,6 +79,7 @@ from xr_nap.io.nwb_layout import (
     is_nwb_file,
     open_whole,
     read_all,
+    read_attr,
     read_scalar,
     read_strings,
     scan,
@@ -229,7 +230,7 @@ class _Store:
 def _meta(obj: NWBObject, g: h5py.Group) -> dict[str, Any]:
     out = {"neurodata_type": obj.neurodata_type, "object_id": obj.object_id,
            "nwb_path": obj.path}
-    desc = g.attrs.get("description")
+    desc = read_attr(g, "description")
     if isinstance(desc, (str, bytes)):
         out["description"] = desc.decode() if isinstance(desc, bytes) else desc
     return out
@@ -488,7 +489,7 @@ def _unit_metadata(f: h5py.File, g: h5py.Group, n: int, col: str, members: set[s
         if f"{name}_index" in members or dsid.shape != (n,) or dtype.names \
                 or h5py.check_ref_dtype(dtype):
             continue
-        if h5a.exists(dsid, b"table"):  # table region
+        if dtype.kind in "iu" and h5a.exists(dsid, b"table"):  # table region (row numbers)
             try:
                 _, cols = _region_columns(f, h5py.Dataset(dsid), n)
             except (KeyError, ValueError, OSError, IndexError):

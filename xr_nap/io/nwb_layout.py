@@ -28,7 +28,7 @@ from typing import Any
 
 import h5py
 import numpy as np
-from h5py import h5d, h5p, h5s, h5t
+from h5py import h5a, h5d, h5p, h5s, h5t
 
 __all__ = ["NWBObject", "scan", "file_metadata", "check_nwb", "is_nwb_file"]
 
@@ -223,8 +223,28 @@ def _n_times(group: h5py.Group) -> int | None:
     return None
 
 
+def read_attr(obj: Any, name: str) -> Any:
+    """Attribute ``name`` of an h5py object, or None if it is missing or empty.
+
+    Read with the low-level API (twice as fast as ``obj.attrs.get``); strings come
+    back as ``bytes``.
+    """
+    key = name.encode()
+    if not h5a.exists(obj.id, key):
+        return None
+    attr = h5a.open(obj.id, key)
+    shape = attr.shape
+    if shape is None:
+        return None
+    out = np.empty(shape, attr.dtype)
+    attr.read(out)
+    return out[()] if out.ndim == 0 else out
+
+
 def _colnames(group: h5py.Group) -> list[str]:
-    names = group.attrs.get("colnames", ())
+    names = read_attr(group, "colnames")
+    if names is None:
+        names = ()
     return [n.decode() if isinstance(n, bytes) else str(n) for n in np.atleast_1d(names)]
 
 

@@ -358,6 +358,17 @@ def open_whole(group: h5py.Group, name: str) -> h5d.DatasetID | None:
         return None
 
 
+def _fixed_strings(width: int) -> h5t.TypeID:
+    mtype = h5t.C_S1.copy()
+    mtype.set_size(width)
+    mtype.set_strpad(h5t.STR_NULLPAD)  # all ``width`` bytes may hold characters
+    return mtype
+
+
+_STRING_WIDTH = 64
+_STRINGS = _fixed_strings(_STRING_WIDTH)
+
+
 def read_strings(dsid: h5d.DatasetID) -> np.ndarray | None:
     """A 1-D variable-length string dataset as a numpy ``str`` array, or None when the
     fast path does not apply (then :func:`read_scalar` reads it).
@@ -370,17 +381,14 @@ def read_strings(dsid: h5d.DatasetID) -> np.ndarray | None:
     shape = dsid.shape
     if info is None or info.length is not None or shape is None or len(shape) != 1:
         return None
-    width = 64
-    mtype = h5t.C_S1.copy()
-    mtype.set_size(width)
-    mtype.set_strpad(h5t.STR_NULLPAD)  # all ``width`` bytes hold characters
-    raw = np.empty(shape, f"S{width}")
-    if raw.size:
-        dsid.read(h5s.ALL, h5s.ALL, raw, mtype=mtype)
-    chars = raw.view(np.uint8).reshape(-1, width)
-    if chars.size and (chars[:, -1].any() or chars.max() >= 128):
+    raw = np.empty(shape, f"S{_STRING_WIDTH}")
+    if not raw.size:
+        return raw.astype("U1")
+    dsid.read(h5s.ALL, h5s.ALL, raw, mtype=_STRINGS)
+    top = raw.view(np.uint8).reshape(-1, _STRING_WIDTH).max(axis=0)  # per character
+    if top[-1] or top.max() >= 128:
         return None
-    used = np.flatnonzero(chars.any(axis=0))
+    used = np.flatnonzero(top)
     return raw.astype(f"U{used[-1] + 1 if used.size else 1}")
 
 

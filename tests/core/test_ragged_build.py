@@ -36,3 +36,10 @@ def test_ragged_flat_equals_public_constructor(ids):
 def test_ragged_flat_rejects_inconsistent_sizes():
     with pytest.raises(ValueError, match="row sizes"):
         _ragged_flat(np.arange(3), np.zeros(2), np.array([1, 1]), np.empty(0), np.empty(0))
+
+
+def test_public_fallback_gives_the_same_dataset(monkeypatch):
+    ids, spikes, counts = np.array([3, 7]), np.array([0.1, 0.2, 1.0]), np.array([2, 1])
+    fast = _ragged_flat(ids, spikes, counts, np.array([0.0]), np.array([2.0]))
+    monkeypatch.setattr(xr.Dataset, "_construct_direct", None)
+    assert _ragged_flat(ids, spikes, counts, np.array([0.0]), np.array([2.0])).identical(fast)

@@ -334,6 +334,10 @@ def _ragged_dataset(
     return _ragged_flat(ids, spikes, counts, starts, ends, metadata)
 
 
+# xarray's private constructor without merge/alignment; None where it does not exist
+_FAST_DATASET = getattr(xr.Dataset, "_construct_direct", None)
+
+
 def _ragged_flat(
     ids: np.ndarray,
     spikes: np.ndarray,
@@ -361,7 +365,7 @@ def _ragged_flat(
         raise ValueError(f"{counts.size} row sizes for {n} units")
     attrs = {TYPE_ATTR: "TsGroup", SUPPORT_ATTR: encode_support(starts, ends)}
     ids = np.asarray(ids)
-    build = getattr(xr.Dataset, "_construct_direct", None)
+    build = _FAST_DATASET
     if build is not None:
         # xarray's own fast path, skipping the merge that takes 2/3 of the time to read
         # a units table; the parts are consistent by construction (a test checks the

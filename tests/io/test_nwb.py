@@ -308,3 +308,21 @@ def test_load_file_accepts_an_open_pynwb_file(session_nwb):
     with pynwb.NWBHDF5IO(str(session_nwb), "r") as io:
         data = nap.load_file(io.read())
         assert "units" in data and data["units"].sizes["unit"] > 0
+
+
+def test_units_layout_recorded_at_open_matches_a_fresh_lookup(session_nwb):
+    """The scan records the units table's members, columns and description; building
+    from them gives the same TsGroup as looking them up in the file again."""
+    import dataclasses
+
+    from xr_nap.io.nwb import _build
+
+    with nap.load_file(session_nwb) as data:
+        store = data._store
+        obj = store.index["units"]
+        assert obj.table is not None and "spike_times" in obj.table.colnames
+        assert "spike_times_index" in obj.table.members
+        recorded = _build(store, obj)
+        fresh = _build(store, dataclasses.replace(obj, table=None))
+        xr.testing.assert_identical(recorded, fresh)
+        assert all(o.table is None for o in store.index.values() if o.kind != "TsGroup")

@@ -72,6 +72,7 @@ from xr_nap.core.time_series import (
 from xr_nap.io.nwb_index import rate_time_coords
 from xr_nap.io.nwb_layout import (
     NWBObject,
+    TableLayout,
     _colnames,
     check_nwb,
     describe_skipped,
@@ -83,6 +84,7 @@ from xr_nap.io.nwb_layout import (
     read_scalar,
     read_strings,
     scan,
+    table_layout,
 )
 
 __all__ = ["NWBFile", "NWBBackendEntrypoint", "NWBArray"]
@@ -230,7 +232,7 @@ class _Store:
 def _meta(obj: NWBObject, g: h5py.Group) -> dict[str, Any]:
     out = {"neurodata_type": obj.neurodata_type, "object_id": obj.object_id,
            "nwb_path": obj.path}
-    desc = read_attr(g, "description")
+    desc = obj.table.description if obj.table is not None else read_attr(g, "description")
     if isinstance(desc, (str, bytes)):
         out["description"] = desc.decode() if isinstance(desc, bytes) else desc
     return out
@@ -427,7 +429,8 @@ def _spike_range(spikes: np.ndarray, ends: np.ndarray, what: str) -> tuple[Any, 
 def _units(store: _Store, f: h5py.File, obj: NWBObject) -> xr.Dataset:
     g = f[obj.path]
     where = f"{store.where}:{obj.path}"
-    members = set(g)
+    layout = obj.table or table_layout(g)  # recorded by the scan
+    members = layout.members
     col = "spike_times" if "spike_times_index" in members else min(
         n for n in members if n.endswith("_times_index"))[: -len("_index")]
     # low-level opens and reads: an h5py lookup costs more than reading a column
@@ -450,7 +453,7 @@ def _units(store: _Store, f: h5py.File, obj: NWBObject) -> xr.Dataset:
         warnings.warn(f"{where}: spike times of unit {ids[row]} (and maybe others) are not "
                       "sorted; sorting them", UserWarning, stacklevel=3)
         spikes = spikes[np.lexsort((spikes, np.repeat(np.arange(ids.size), counts)))]
-    meta = _unit_metadata(f, g, ids.size, col, members)
+    meta = _unit_metadata(f, g, ids.size, col, layout)
     support = (np.array([lo]), np.array([hi])) if spikes.size else (np.empty(0),
                                                                      np.empty(0))
     if np.all(ids[1:] > ids[:-1]):  # the usual case: no reordering, no per-unit copies
@@ -464,13 +467,14 @@ def _units(store: _Store, f: h5py.File, obj: NWBObject) -> xr.Dataset:
     return group
 
 
-def _unit_metadata(f: h5py.File, g: h5py.Group, n: int, col: str, members: set[str]
+def _unit_metadata(f: h5py.File, g: h5py.Group, n: int, col: str, layout: TableLayout
                    ) -> dict[str, Any]:
     """pynapple's metadata rules: scalar columns in table order; ``electrode_group``
     contributes ``location``; region columns add the columns they point to. Boolean
     columns are kept (pynapple drops them)."""
     meta: dict[str, Any] = {}
-    for name in _colnames(g):
+    members = layout.members
+    for name in layout.colnames:
         if name in (col, f"{col}_index") or name not in members:
             continue
         dsid = open_whole(g, name)  # a lookup costs as much as reading a small column

@@ -30,7 +30,8 @@ import h5py
 import numpy as np
 from h5py import h5a, h5d, h5p, h5s, h5t
 
-__all__ = ["NWBObject", "scan", "file_metadata", "check_nwb", "is_nwb_file"]
+__all__ = ["NWBObject", "TableLayout", "table_layout", "scan", "file_metadata", "check_nwb",
+           "is_nwb_file"]
 
 # Core types (pynwb 4.2 / NWB 2.9) whose ancestry matters; extensions are resolved from
 # the specifications cached in the file.
@@ -59,6 +60,25 @@ CORE_NAMESPACES = frozenset({"core", "hdmf-common", "hdmf-experimental"})
 
 
 @dataclass(frozen=True)
+class TableLayout:
+    """What a units table's first access needs besides its data: member names, the
+    ``colnames`` attribute and the ``description`` attribute (None if missing)."""
+
+    members: frozenset[str]
+    colnames: tuple[str, ...]
+    description: str | None
+
+
+def table_layout(group: h5py.Group) -> TableLayout:
+    """The :class:`TableLayout` of ``group``."""
+    desc = read_attr(group, "description")
+    if isinstance(desc, bytes):
+        desc = desc.decode()
+    return TableLayout(frozenset(group), tuple(_colnames(group)),
+                       desc if isinstance(desc, str) else None)
+
+
+@dataclass(frozen=True)
 class NWBObject:
     """One readable NWB object.
 
@@ -77,6 +97,9 @@ class NWBObject:
         The special base type that decides columns/values (``"SpatialSeries"``,
         ``"ElectricalSeries"``, ``"RoiResponseSeries"``, ``"AnnotationSeries"``,
         ``"TimeIntervals"``) or ``"TimeSeries"`` / ``"DynamicTable"``.
+    table : TableLayout or None
+        For a ``TsGroup``: its members, columns and description, read by the scan (which
+        opens the group anyway) so that the first access does not look them up again.
     """
 
     path: str
@@ -85,6 +108,7 @@ class NWBObject:
     object_id: str
     kind: str
     role: str
+    table: TableLayout | None = None
 
     @property
     def name(self) -> str:
@@ -250,7 +274,7 @@ def _colnames(group: h5py.Group) -> list[str]:
 
 def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
     """Map keys to the readable objects of ``f``; list ``(path, reason)`` of the others."""
-    found: list[tuple[str, str, str, str, tuple[str, str]]] = []
+    found: list[tuple[str, str, str, str, tuple[str, str], TableLayout | None]] = []
     skipped: list[tuple[str, str]] = []
     ancestry = _Ancestry(f)
 
@@ -277,8 +301,10 @@ def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
                 if isinstance(result, str):
                     skipped.append((path, result))
                 elif result is not None:
+                    # units tables: cheap here (the group is open), saves their first access
+                    layout = table_layout(child) if result[0] == "TsGroup" else None
                     found.append((path, inner, str(ntype),
-                                  str(_attr(child, "object_id", "")), result))
+                                  str(_attr(child, "object_id", "")), result, layout))
             walk(child, inner)
 
     walk(f, "")
@@ -288,8 +314,8 @@ def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
     full = [item[0] if item[1] in dup else item[1] for item in found]
     keys = unique_keys({p: p.rsplit("/", 1)[-1] for p in full})
     index = {
-        keys[fp]: NWBObject(path, fp, ntype, oid, kind, role)
-        for (path, _, ntype, oid, (kind, role)), fp in zip(found, full, strict=True)
+        keys[fp]: NWBObject(path, fp, ntype, oid, kind, role, layout)
+        for (path, _, ntype, oid, (kind, role), layout), fp in zip(found, full, strict=True)
     }
     return index, skipped
 

@@ -83,6 +83,15 @@ def _last_right_edges(starts: np.ndarray, m: np.ndarray, bin_size: float) -> np.
     return np.round(starts[has] + m[has] * float(bin_size), PRECISION)
 
 
+def _right_edges(left, first, m, starts, bin_size):
+    """Right edge of every bin: the next left edge, except for an interval's last bin."""
+    has = m > 0
+    right = np.empty_like(left)
+    right[:-1] = left[1:]
+    right[first[has] + m[has] - 1] = _last_right_edges(starts, m, bin_size)
+    return right
+
+
 def time_bins(
     starts: np.ndarray, ends: np.ndarray, bin_size: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -94,10 +103,7 @@ def time_bins(
         Bin edges ``[left, right)``, centres, and the interval each bin belongs to.
     """
     left, first, m = _left_edges(starts, ends, bin_size)
-    has = m > 0
-    right = np.empty_like(left)
-    right[:-1] = left[1:]
-    right[first[has] + m[has] - 1] = _last_right_edges(starts, m, bin_size)
+    right = _right_edges(left, first, m, starts, bin_size)
     interval = np.repeat(np.arange(starts.size), m)
     return left, right, left + float(bin_size) / 2, interval
 
@@ -200,10 +206,13 @@ def _count_group(group, bin_size, starts, ends, dtype):
     n_units = offsets.size - 1
     unit_index = np.repeat(np.arange(n_units), np.diff(offsets))
     if bin_size is None:  # one closed bin [s, e] per interval
-        left, right, centre, interval = starts, ends, starts + (ends - starts) / 2, None
+        b, inside = _interval_of(spikes, starts, ends)
+        centre = starts + (ends - starts) / 2
     else:
-        left, right, centre, interval = time_bins(starts, ends, bin_size)
-    b, inside = _bin_of(spikes, left, right, interval, starts, ends, bin_size)
+        left, first, m = _left_edges(starts, ends, bin_size)
+        right = _right_edges(left, first, m, starts, bin_size)
+        b, inside = _bin_of(spikes, left, right, first, m, starts, ends, bin_size)
+        centre = left + float(bin_size) / 2
     flat = b[inside] * n_units + unit_index[inside]
     counts = np.bincount(flat, minlength=centre.size * n_units).reshape(centre.size, n_units)
     coords = {UNIT: group[UNIT].values}
@@ -215,7 +224,14 @@ def _count_group(group, bin_size, starts, ends, dtype):
     return with_support(out, starts, ends)
 
 
-def _bin_of(spikes, left, right, interval, starts, ends, bin_size):
+def _interval_of(spikes, starts, ends):
+    """Interval index of each (unsorted) spike and whether it falls in one."""
+    k = np.searchsorted(starts, spikes, side="right") - 1
+    inside = (k >= 0) & (spikes <= ends[np.maximum(k, 0)]) if starts.size else k >= 0
+    return k, inside
+
+
+def _bin_of(spikes, left, right, first, m, starts, ends, bin_size):
     """Bin index of each (unsorted) spike and whether it falls in a bin.
 
     Finds the interval by searchsorted over the few interval starts, estimates the bin
@@ -224,22 +240,18 @@ def _bin_of(spikes, left, right, interval, starts, ends, bin_size):
     """
     if left.size == 0:
         return np.zeros(spikes.size, dtype=np.int64), np.zeros(spikes.size, dtype=bool)
-    k = np.searchsorted(starts, spikes, side="right") - 1
-    inside = (k >= 0) & (spikes <= ends[np.maximum(k, 0)])
-    if interval is None:  # one bin per interval, closed at both ends
-        return k, inside
+    k, inside = _interval_of(spikes, starts, ends)
     k = np.maximum(k, 0)
-    first = np.searchsorted(interval, np.arange(starts.size), side="left")
-    last = np.maximum(np.append(first[1:], interval.size) - 1, first)
     est = np.floor((spikes - starts[k]) / bin_size).astype(np.int64)
-    b = np.minimum(first[k] + np.maximum(est, 0), last[k])
+    b = first[k] + np.clip(est, 0, np.maximum(m[k] - 1, 0))
     b = np.minimum(b, left.size - 1)
     miss = (spikes < left[b]) | (spikes >= right[b])  # rounding put it a bin off
     if miss.any():
         b[miss] = np.maximum(np.searchsorted(left, spikes[miss], side="right") - 1, 0)
     # the bin must belong to the spike's own interval: a last bin may reach past its
     # interval's end, into a following interval that has no bin of its own
-    inside &= (spikes >= left[b]) & (spikes < right[b]) & (interval[b] == k)
+    inside &= (spikes >= left[b]) & (spikes < right[b])
+    inside &= (b >= first[k]) & (b < first[k] + m[k])
     return b, inside
 
 

@@ -149,3 +149,12 @@ def test_accessor_delegates():
     a = nap.interval_set([0, 10], [5, 20])
     assert a.nap.tot_length() == nap.tot_length(a) == 15.0
     assert a.nap.time_span().end.values.tolist() == [20.0]
+
+
+def test_unsorted_dataset_input_keeps_its_metadata():
+    import xarray as xr
+
+    raw = xr.Dataset({"start": ("interval", [10.0, 0.0]), "end": ("interval", [20.0, 5.0]),
+                      "label": ("interval", ["b", "a"])})
+    ep = quiet(nap.drop_short_intervals, raw, 1.0)
+    assert ep.start.values.tolist() == [0.0, 10.0] and ep.label.values.tolist() == ["a", "b"]

@@ -269,13 +269,10 @@ def _metadata_of(ep: xr.Dataset) -> pd.DataFrame:
 
 
 def _as_set(ep: Any) -> xr.Dataset:
-    if isinstance(ep, xr.Dataset) and "start" in ep and "end" in ep:
-        starts, ends = bounds(ep)
-        if starts.size == ep.sizes.get(INTERVAL, -1) and np.array_equal(
-            starts, ep["start"].values
-        ):
-            return ep
-        return interval_set(starts, ends)
+    """``ep`` as a canonical interval-set Dataset (metadata kept)."""
+    if isinstance(ep, xr.Dataset) and "start" in ep and "end" in ep and _is_canonical(
+            np.asarray(ep["start"].values, np.float64), np.asarray(ep["end"].values, np.float64)):
+        return ep
     return interval_set(ep)
 
 

@@ -98,7 +98,6 @@ def test_lazy_data_are_saved_block_by_block(tmp_path, monkeypatch):
     x = nap.tsd_frame(np.arange(500.0), data)
     assert data.reads == []
     monkeypatch.setattr(blocks, "BLOCK_BYTES", 1600)  # 100 rows per block
-    monkeypatch.setattr(blocks.time_blocks, "__defaults__", (1600,))
     path = nap.save(x, tmp_path / "x")
     assert len(data.reads) == 5
     np.testing.assert_array_equal(nap.load_npz(path).values, data.array)

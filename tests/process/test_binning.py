@@ -121,3 +121,14 @@ def test_bin_average_lazy_and_dask_equal_numpy_and_read_in_blocks(monkeypatch):
     dask_backed = nap.tsd(t, da.from_array(d, chunks=(700, 3)))
     np.testing.assert_allclose(nap.bin_average(dask_backed, 0.5, ep).values, want.values,
                                rtol=1e-12)
+
+
+def test_bin_average_lazy_skips_rows_between_distant_epochs(monkeypatch):
+    t = np.arange(100_000) / 100.0
+    d = np.sin(t)
+    counting = CountingArray(d)
+    monkeypatch.setattr("xr_nap.core.blocks.BLOCK_BYTES", 1000 * 8)  # 1000-row windows
+    ep = nap.interval_set([10.0, 900.0], [20.0, 910.0])
+    got = nap.bin_average(nap.tsd(t, lazy_array(counting)), 1.0, ep)
+    np.testing.assert_allclose(got.values, nap.bin_average(nap.tsd(t, d), 1.0, ep).values)
+    assert sum(counting.rows_read()) <= 2_002  # the two epochs, never the 88 000 rows between

@@ -79,16 +79,39 @@ def _block_rows(obj: xr.DataArray, block_bytes: int) -> int:
     return max(block_bytes // row, 1)
 
 
-def time_blocks(obj: xr.DataArray, lo: int, hi: int, block_bytes: int | None = None):
-    """Row ranges ``(c0, c1)`` covering ``[lo, hi)``: dask chunks or bounded windows."""
+def _runs(lo: np.ndarray, hi: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    """The sorted, disjoint row ranges ``[lo[k], hi[k])`` as runs, bridging gaps < gap."""
+    keep = hi > lo
+    lo, hi = lo[keep], hi[keep]
+    if lo.size == 0:
+        return []
+    new = np.ones(lo.size, dtype=bool)
+    new[1:] = lo[1:] - hi[:-1] >= gap
+    last = np.append(np.flatnonzero(new)[1:] - 1, lo.size - 1)
+    return [(int(a), int(b)) for a, b in zip(lo[new], hi[last], strict=True)]
+
+
+def time_blocks(obj: xr.DataArray, lo: int, hi: int, block_bytes: int | None = None,
+                rows: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, int]]:
+    """Row ranges ``(c0, c1)`` covering ``[lo, hi)``: dask chunks or bounded windows.
+
+    With ``rows`` (sorted, disjoint ranges ``[starts, stops)`` of the rows actually
+    needed), chunks and windows holding none of them are skipped, so a reduction over
+    a few distant epochs of a big file does not read what lies between them.
+    """
     if in_memory(obj):
         return [(lo, hi)] if hi > lo else []
+    step = _block_rows(obj, block_bytes or BLOCK_BYTES)
+    if rows is None:
+        runs = [(lo, hi)] if hi > lo else []
+    else:
+        starts = np.clip(np.asarray(rows[0], np.int64), lo, hi)
+        runs = _runs(starts, np.clip(np.asarray(rows[1], np.int64), starts, hi), step)
     if is_dask(obj):
         edges = np.concatenate([[0], np.cumsum(obj.chunks[0])])
         return [(max(a, lo), min(b, hi)) for a, b in zip(edges[:-1], edges[1:], strict=True)
-                if b > lo and a < hi]
-    step = _block_rows(obj, block_bytes or BLOCK_BYTES)
-    return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
+                if any(b > r0 and a < r1 for r0, r1 in runs)]
+    return [(a, min(a + step, r1)) for r0, r1 in runs for a in range(r0, r1, step)]
 
 
 def reduce_time(
@@ -98,14 +121,16 @@ def reduce_time(
     lo: int = 0,
     hi: int | None = None,
     block_bytes: int | None = None,
+    rows: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Any:
     """``combine([func(block, first_row) for each block of rows lo..hi])``.
 
     ``func`` gets a numpy block of ``obj`` (all dimensions, a range of time rows) and
-    the index of its first row; it must return a small partial result.
+    the index of its first row; it must return a small partial result. ``rows``
+    (sorted, disjoint ``[starts, stops)``) limits the reading to the rows needed.
     """
     hi = obj.sizes[TIME] if hi is None else hi
-    blocks = time_blocks(obj, lo, hi, block_bytes)
+    blocks = time_blocks(obj, lo, hi, block_bytes, rows)
     if is_dask(obj):
         import dask
 
@@ -154,7 +179,7 @@ def segment_sums(obj: xr.DataArray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
 
     first = int(lo[hi > lo][0])
     last = int(hi.max())
-    return reduce_time(obj, partial, combine, first, last)
+    return reduce_time(obj, partial, combine, first, last, rows=(lo, hi))
 
 
 def take_rows(obj: xr.DataArray, rows: np.ndarray) -> np.ndarray:
@@ -173,4 +198,5 @@ def take_rows(obj: xr.DataArray, rows: np.ndarray) -> np.ndarray:
             out[a:a + values.shape[0]] = values
         return out
 
-    return reduce_time(obj, part, combine, int(rows[0]), int(rows[-1]) + 1)
+    return reduce_time(obj, part, combine, int(rows[0]), int(rows[-1]) + 1,
+                       rows=(rows, rows + 1))

@@ -115,7 +115,8 @@ def _feature_minmax(features: xr.DataArray, lo: np.ndarray, hi: np.ndarray):
             warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanmin(stacked[:, 0], axis=0), np.nanmax(stacked[:, 1], axis=0)
 
-    return reduce_time(features, part, combine, int(lo[nonempty][0]), int(hi.max()))
+    return reduce_time(features, part, combine, int(lo[nonempty][0]), int(hi.max()),
+                       rows=(lo, hi))
 
 
 def _feature_pass(
@@ -151,7 +152,8 @@ def _feature_pass(
             picked[mine] = wb
         return occupancy, picked
 
-    return reduce_time(features, part, combine, int(lo[nonempty][0]), int(hi.max()))
+    return reduce_time(features, part, combine, int(lo[nonempty][0]), int(hi.max()),
+                       rows=(lo, hi))
 
 
 def _bin_edges(features, lo, hi, bins, range_, ndim):

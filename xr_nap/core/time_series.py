@@ -108,13 +108,22 @@ def _with_support(
     distinct times, as pynapple drops zero-length intervals).
     """
     if time_support is None:
-        starts, ends = (t[:1], t[-1:]) if t.size and t[-1] > t[0] else (t[:0], t[:0])
-        return obj.assign_attrs({SUPPORT_ATTR: encode_support(starts, ends)})
+        return obj.assign_attrs({SUPPORT_ATTR: encode_support(*_span(t[:1], t[-1:]))})
     starts, ends = bounds(time_support)
     keep = drop_outside(t, starts, ends)
     if keep is not None:
         obj = obj.isel({TIME: keep})
     return obj.assign_attrs({SUPPORT_ATTR: encode_support(starts, ends)})
+
+
+def _span(firsts: Any, lasts: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The default support: earliest to latest time, empty when that has no length
+    (pynapple drops zero-length intervals)."""
+    firsts = np.asarray(firsts, dtype=np.float64)
+    lasts = np.asarray(lasts, dtype=np.float64)
+    if firsts.size and lasts.max() > firsts.min():
+        return np.array([firsts.min()]), np.array([lasts.max()])
+    return np.empty(0), np.empty(0)
 
 
 def time_coords(t: np.ndarray, copy: bool = True) -> xr.Coordinates:
@@ -304,11 +313,8 @@ def ts_group(
     ids = [ids[i] for i in order]
     trains = [_unit_times(units[k], k) for k in ids]
     if time_support is None:  # first to last spike of all units, as pynapple
-        nonempty = [x for x in trains if x.size]
-        first = min((x[0] for x in nonempty), default=0.0)
-        last = max((x[-1] for x in nonempty), default=0.0)
-        starts, ends = (np.array([first]), np.array([last])) if last > first else (
-            np.empty(0), np.empty(0))
+        starts, ends = _span([x[0] for x in trains if x.size],
+                             [x[-1] for x in trains if x.size])
     else:
         starts, ends = bounds(time_support)
     trains = [x[positions_in(x, starts, ends)] for x in trains]
@@ -480,9 +486,7 @@ def support_bounds(obj: xr.DataArray | xr.Dataset) -> tuple[np.ndarray, np.ndarr
         t = np.asarray(obj["spike_time"].values, dtype=np.float64)
     else:
         t = times_at(obj, [0, obj.sizes[TIME] - 1]) if obj.sizes[TIME] else np.empty(0)
-    if t.size == 0 or t.max() == t.min():
-        return np.empty(0), np.empty(0)
-    return np.array([t.min()]), np.array([t.max()])
+    return _span(t, t)
 
 
 def time_support(obj: xr.DataArray | xr.Dataset) -> xr.Dataset:

@@ -85,7 +85,7 @@ def value_from(
     ok = (j >= first) & (j <= last)
     if in_memory(data) or is_dask(data):
         values = data.isel({TIME: j[ok]}).values
-    else:  # file-backed: an index would read every row between the first and the last
+    else:  # file-backed: repeated rows defeat run-by-run reads; gather block by block
         values = take_rows(data, j[ok])
     if not ok.all():
         full = np.full((t.size, *values.shape[1:]), np.nan,

@@ -25,19 +25,11 @@ _METHODS = {
     "tuning_curves": "xr_nap.process.tuning_curves",
     "event_triggered_average": "xr_nap.process.trigger_average",
     "perievent": "xr_nap.process.perievent",
-}
-_INTERVAL_METHODS = {
-    name: "xr_nap.core.intervals"
-    for name in (
+    **{name: "xr_nap.core.intervals" for name in (  # for interval-set Datasets
         "union", "intersect", "set_diff", "merge_close_intervals", "drop_short_intervals",
         "drop_long_intervals", "tot_length", "in_interval", "time_span",
-    )
+    )},
 }
-
-
-def register_method(name: str, module: str, interval: bool = False) -> None:
-    """Expose ``module.name`` as ``obj.nap.name`` (used by the io and process modules)."""
-    (_INTERVAL_METHODS if interval else _METHODS)[name] = module
 
 
 class _NapAccessor:
@@ -45,7 +37,7 @@ class _NapAccessor:
         self._obj = obj
 
     def __getattr__(self, name: str) -> Any:
-        module = _METHODS.get(name) or _INTERVAL_METHODS.get(name)
+        module = _METHODS.get(name)
         if module is None:
             raise AttributeError(f".nap has no method {name!r}")
         func = getattr(import_module(module), name)
@@ -58,7 +50,7 @@ class _NapAccessor:
         return method
 
     def __dir__(self) -> list[str]:
-        return sorted(set(_METHODS) | set(_INTERVAL_METHODS))
+        return sorted(_METHODS)
 
     def __repr__(self) -> str:
         return f"<.nap accessor: {', '.join(self.__dir__())}>"

@@ -88,6 +88,16 @@ def positions_in(t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndar
     return ranges(lo, hi)
 
 
+def interval_of(t: np.ndarray, starts: np.ndarray, ends: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """For (not necessarily sorted) times ``t``: the index of the last interval starting
+    at or before each time, and whether the time lies inside that interval."""
+    k = np.searchsorted(starts, t, side="right") - 1
+    if starts.size == 0:
+        return k, np.zeros(np.shape(t), dtype=bool)
+    return k, (k >= 0) & (t <= ends[np.maximum(k, 0)])
+
+
 def drop_outside(t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
     """Like :func:`positions_in`, but ``None`` when every sample is already inside."""
     lo = np.searchsorted(t, starts, side="left")
@@ -418,7 +428,5 @@ def in_interval(ep: Any, t: Any) -> np.ndarray:
     if isinstance(t, xr.DataArray):
         t = t["time"].values
     t = np.asarray(t, dtype=np.float64)
-    s, e = bounds(ep)
-    k = np.searchsorted(s, t, side="right") - 1
-    inside = (k >= 0) & (t <= e[np.clip(k, 0, None)]) if s.size else np.zeros(t.shape, bool)
+    k, inside = interval_of(t, *bounds(ep))
     return np.where(inside, k, np.nan)

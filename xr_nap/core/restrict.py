@@ -9,7 +9,7 @@ import xarray as xr
 from xarray.indexes import PandasIndex
 
 from xr_nap.core.blocks import in_memory
-from xr_nap.core.intervals import bounds, encode_support, intersect, ranges
+from xr_nap.core.intervals import bounds, encode_support, intersect, interval_of, ranges
 from xr_nap.core.time_series import (
     SPIKE,
     SUPPORT_ATTR,
@@ -108,10 +108,7 @@ def _restrict_group(group: xr.Dataset, starts: np.ndarray, ends: np.ndarray) -> 
 
 def spike_mask(t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Boolean mask of the (not necessarily sorted) times inside any interval."""
-    if starts.size == 0:
-        return np.zeros(t.shape, dtype=bool)
-    k = np.searchsorted(starts, t, side="right") - 1
-    return (k >= 0) & (t <= ends[np.maximum(k, 0)])
+    return interval_of(t, starts, ends)[1]
 
 
 def get(

@@ -15,7 +15,7 @@ import xarray as xr
 from xarray.indexes import PandasIndex
 
 from xr_nap.core.blocks import segment_sums
-from xr_nap.core.intervals import bounds
+from xr_nap.core.intervals import bounds, interval_of
 from xr_nap.core.time_series import (
     TIME,
     UNIT,
@@ -206,7 +206,7 @@ def _count_group(group, bin_size, starts, ends, dtype):
     n_units = offsets.size - 1
     unit_index = np.repeat(np.arange(n_units), np.diff(offsets))
     if bin_size is None:  # one closed bin [s, e] per interval
-        b, inside = _interval_of(spikes, starts, ends)
+        b, inside = interval_of(spikes, starts, ends)
         centre = starts + (ends - starts) / 2
     else:
         left, first, m = _left_edges(starts, ends, bin_size)
@@ -224,13 +224,6 @@ def _count_group(group, bin_size, starts, ends, dtype):
     return with_support(out, starts, ends)
 
 
-def _interval_of(spikes, starts, ends):
-    """Interval index of each (unsorted) spike and whether it falls in one."""
-    k = np.searchsorted(starts, spikes, side="right") - 1
-    inside = (k >= 0) & (spikes <= ends[np.maximum(k, 0)]) if starts.size else k >= 0
-    return k, inside
-
-
 def _bin_of(spikes, left, right, first, m, starts, ends, bin_size):
     """Bin index of each (unsorted) spike and whether it falls in a bin.
 
@@ -240,7 +233,7 @@ def _bin_of(spikes, left, right, first, m, starts, ends, bin_size):
     """
     if left.size == 0:
         return np.zeros(spikes.size, dtype=np.int64), np.zeros(spikes.size, dtype=bool)
-    k, inside = _interval_of(spikes, starts, ends)
+    k, inside = interval_of(spikes, starts, ends)
     k = np.maximum(k, 0)
     est = np.floor((spikes - starts[k]) / bin_size).astype(np.int64)
     b = first[k] + np.clip(est, 0, np.maximum(m[k] - 1, 0))

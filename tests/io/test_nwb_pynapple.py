@@ -175,3 +175,20 @@ def test_unsorted_spikes_sorted_per_unit(tmp_path):
     assert units.unit.values.tolist() == [2, 5]
     assert units.spike_time.values.tolist() == [0.05, 0.4, 0.1, 0.2, 0.3]
     assert units.row_size.values.tolist() == [2, 3]
+
+
+def test_unit_string_columns_exact(tmp_path):
+    """The fixed-width string read falls back for values it would cut or mis-decode."""
+    from conftest import new_nwbfile, write
+
+    values = {"short": ["a", "", "bc"], "accents": ["CA1", "été", "x"],
+              "long": ["y" * 64, "z" * 100, "w"]}
+    nwb = new_nwbfile()
+    for name in values:
+        nwb.add_unit_column(name, name)
+    for i in range(3):
+        nwb.add_unit(spike_times=[0.1 * (i + 1)], **{k: v[i] for k, v in values.items()})
+    units = nap.load_file(write(nwb, tmp_path / "strings.nwb"))["units"]
+    for name, expected in values.items():
+        assert units[name].values.tolist() == expected, name
+        assert units[name].dtype.kind == "U"

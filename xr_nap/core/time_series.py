@@ -355,13 +355,15 @@ def _ragged_flat(
     """:func:`_ragged_dataset` from the concatenated trains (sorted ids) and their sizes."""
     length = float(np.sum(ends - starts))
     rate = counts / length if length > 0 else np.full(counts.shape, np.nan)
+    # fastpath: these are plain numpy arrays already, nothing to convert
     variables: dict[Hashable, xr.Variable] = {
-        "spike_time": xr.Variable(SPIKE, spikes, attrs={"units": "s"}),
+        "spike_time": xr.Variable(SPIKE, spikes, {"units": "s"}, fastpath=True),
         "row_size": xr.Variable(
             UNIT, counts,
-            attrs={"sample_dimension": SPIKE, "long_name": "number of spikes per unit"},
+            {"sample_dimension": SPIKE, "long_name": "number of spikes per unit"},
+            fastpath=True,
         ),
-        "rate": xr.Variable(UNIT, rate, attrs={"units": "Hz"}),
+        "rate": xr.Variable(UNIT, rate, {"units": "Hz"}, fastpath=True),
     }
     n = len(ids)
     for key, var in _metadata_coords(metadata, UNIT, n).items():

@@ -396,7 +396,8 @@ def _first_unsorted(spikes: np.ndarray, ends: np.ndarray) -> int | None:
         else None
 
 
-def _spike_range(spikes: np.ndarray, ends: np.ndarray, what: str) -> tuple[Any, Any, int | None]:
+def _spike_range(spikes: np.ndarray, starts: np.ndarray, ends: np.ndarray, what: str
+                 ) -> tuple[Any, Any, int | None]:
     """``(first, last, row)``: the earliest and latest spike and the first unit whose
     spikes are not sorted (None if all are).
 
@@ -414,7 +415,6 @@ def _spike_range(spikes: np.ndarray, ends: np.ndarray, what: str) -> tuple[Any, 
     cut = ends[:-1]
     ok[cut[(cut > 0) & (cut < spikes.size)] - 1] = True  # unit boundaries may decrease
     if ok.all():
-        starts = np.concatenate(([0], cut))
         full = ends > starts
         lo, hi = spikes[starts[full]].min(), spikes[ends[full] - 1].max()
         row = None
@@ -441,19 +441,21 @@ def _units(store: _Store, f: h5py.File, obj: NWBObject) -> xr.Dataset:
         raise KeyError(f"no dataset {missing[0]!r} in {obj.path}")
     ids = read_all(found[0])
     ends = read_all(found[1], np.int64)
+    meta = _unit_metadata(f, g, ids.size, col, layout)  # small reads before the big one
     spikes = read_all(found[2], np.float64)
-    if ends.size != ids.size or (ends.size and (np.any(ends[1:] < ends[:-1])
-                                                or ends[0] < 0 or ends[-1] > spikes.size)):
+    # few numpy calls: on a just-opened file each one costs tens of microseconds
+    starts = np.zeros_like(ends)
+    starts[1:] = ends[:-1]
+    counts = ends - starts
+    if ends.size != ids.size or (ends.size and (counts.min() < 0 or ends[-1] > spikes.size)):
         raise ValueError(f"{where}: {col}_index does not index {col} ({ends.size} rows, "
                          f"{ids.size} ids, {spikes.size} spikes)")
     spikes = spikes[: ends[-1] if ends.size else 0]
-    lo, hi, row = _spike_range(spikes, ends, f"{where}: {col}")
-    counts = np.diff(ends, prepend=0)
+    lo, hi, row = _spike_range(spikes, starts, ends, f"{where}: {col}")
     if row is not None:
         warnings.warn(f"{where}: spike times of unit {ids[row]} (and maybe others) are not "
                       "sorted; sorting them", UserWarning, stacklevel=3)
         spikes = spikes[np.lexsort((spikes, np.repeat(np.arange(ids.size), counts)))]
-    meta = _unit_metadata(f, g, ids.size, col, layout)
     support = (np.array([lo]), np.array([hi])) if spikes.size else (np.empty(0),
                                                                      np.empty(0))
     if np.all(ids[1:] > ids[:-1]):  # the usual case: no reordering, no per-unit copies

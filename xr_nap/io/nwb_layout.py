@@ -411,11 +411,13 @@ def read_strings(dsid: h5d.DatasetID) -> np.ndarray | None:
     if not raw.size:
         return raw.astype("U1")
     dsid.read(h5s.ALL, h5s.ALL, raw, mtype=_STRINGS)
-    top = raw.view(np.uint8).reshape(-1, _STRING_WIDTH).max(axis=0)  # per character
-    if top[-1] or top.max() >= 128:
+    width = int(np.char.str_len(raw).max())
+    if width == _STRING_WIDTH:
         return None
-    used = np.flatnonzero(top)
-    return raw.astype(f"U{used[-1] + 1 if used.size else 1}")
+    try:
+        return raw.astype(f"U{max(width, 1)}")
+    except UnicodeDecodeError:  # not ASCII
+        return None
 
 
 def read_scalar(obj: Any) -> Any:

@@ -326,3 +326,60 @@ def test_units_layout_recorded_at_open_matches_a_fresh_lookup(session_nwb):
         fresh = _build(store, dataclasses.replace(obj, table=None))
         xr.testing.assert_identical(recorded, fresh)
         assert all(o.table is None for o in store.index.values() if o.kind != "TsGroup")
+
+
+# --------------------------------------------------------------------------- channel_conversion
+@pytest.fixture
+def channel_nwb(tmp_path):
+    """int16 ElectricalSeries with conversion, offset and per-channel factors."""
+    from conftest import new_nwbfile, write
+    from pynwb.ecephys import ElectricalSeries
+
+    nwb = new_nwbfile()
+    device = nwb.create_device("probe")
+    group = nwb.create_electrode_group("shank", description="d", location="CA1", device=device)
+    for i in range(3):
+        nwb.add_electrode(group=group, location="CA1", x=float(i), y=0.0, z=0.0, imp=1.0,
+                          filtering="none")
+    region = nwb.create_electrode_table_region([0, 1, 2], "all")
+    raw = np.random.default_rng(3).integers(-1000, 1000, (200, 3)).astype(np.int16)
+    nwb.add_acquisition(ElectricalSeries(
+        name="ephys", data=raw, electrodes=region, rate=100.0, conversion=1e-3, offset=0.5,
+        channel_conversion=[1.0, 2.0, 0.25]))
+    return write(nwb, tmp_path / "channels.nwb"), raw
+
+
+def test_channel_conversion_applied_lazily(channel_nwb):
+    path, raw = channel_nwb
+    physical = raw * 1e-3 * np.array([1.0, 2.0, 0.25]) + 0.5
+    with xr.open_dataarray(path, engine="nwb", group="ephys") as da:
+        loaded = da.load().copy()
+    np.testing.assert_allclose(loaded.values, physical, rtol=1e-15)
+    # no CF packing holds per-channel factors: written back as floats
+    assert "scale_factor" not in loaded.encoding and loaded.encoding["dtype"] == np.float64
+    with xr.open_dataarray(path, engine="nwb", group="ephys") as da:
+        for idx in [{"time": 5}, {"time": 5, "column": 2}, {"column": 1},
+                    {"column": slice(1, 3)}, {"column": [2, 0]}, {"time": [3, 1, 150]},
+                    {"time": slice(None, None, -7), "column": slice(None, None, -1)}]:
+            np.testing.assert_array_equal(da.isel(idx).values, loaded.isel(idx).values)
+        runs = nap.restrict(da, nap.interval_set([0.1, 1.5], [0.3, 1.7])).values
+        np.testing.assert_array_equal(runs, loaded.values[np.r_[10:31, 150:171]])
+    with nap.load_file(path, chunks={"time": 64}) as data:
+        np.testing.assert_array_equal(data["ephys"].values, loaded.values)
+
+
+def test_channel_conversion_raw_and_unusable(channel_nwb, tmp_path):
+    path, raw = channel_nwb
+    with xr.open_dataarray(path, engine="nwb", group="ephys", mask_and_scale=False) as da:
+        np.testing.assert_array_equal(da.values, raw)
+        np.testing.assert_array_equal(da.attrs["channel_conversion"], [1.0, 2.0, 0.25])
+        assert da.attrs["scale_factor"] == 1e-3
+    bad = tmp_path / "bad_channels.nwb"
+    bad.write_bytes(path.read_bytes())
+    with h5py.File(bad, "a") as f:
+        g = f["acquisition/ephys"]
+        del g["channel_conversion"]
+        g["channel_conversion"] = [1.0, 2.0]  # two factors for three columns
+    with pytest.warns(UserWarning, match="channel_conversion of shape \\(2,\\).*not applied"):
+        da = nap.load_file(bad)["ephys"]
+    np.testing.assert_allclose(da.values, raw * 1e-3 + 0.5, rtol=1e-15)

@@ -28,7 +28,9 @@ Where xr-nap differs from pynapple (on purpose):
 
 - ``conversion``/``offset`` are applied lazily (CF ``scale_factor``/``add_offset``), so
   values are physical; ``mask_and_scale=False`` gives the raw values, and
-  ``var.encoding["dtype"]`` the raw dtype. pynapple returns raw values.
+  ``var.encoding["dtype"]`` the raw dtype. An ElectricalSeries' ``channel_conversion``
+  multiplies each column too (raw: ``attrs["channel_conversion"]``); having no CF
+  packing, such a series is written back as floats. pynapple returns raw values.
 - Rate-based series get a lazy time index (:mod:`xr_nap.io.nwb_index`) with the exact
   values of pynapple's ``starting_time + arange(n) / rate``.
 - Unsorted timestamps are sorted together with their data (with a warning); pynapple
@@ -98,14 +100,17 @@ class NWBArray(BackendArray):
 
     With ``scale=(conversion, offset)`` values come back as float64
     ``raw * conversion + offset`` (xarray's CF decoding, bit for bit, without its extra
-    lazy layer on every indexing and read).
+    lazy layer on every indexing and read). ``channel_scale`` (an ElectricalSeries'
+    ``channel_conversion``) multiplies 2-D data column by column as well.
     """
 
     def __init__(self, manager: Any, lock: Any, path: str, shape: tuple, dtype: Any,
-                 where: str, scale: tuple[float, float] | None = None):
+                 where: str, scale: tuple[float, float] | None = None,
+                 channel_scale: np.ndarray | None = None):
         self.manager, self.lock, self.path, self.where = manager, lock, path, where
         self.shape = tuple(int(n) for n in shape)
-        self.scale = scale
+        self.scale = scale if scale or channel_scale is None else (1.0, 0.0)
+        self.channel_scale = channel_scale
         self.dtype = np.dtype(np.float64 if scale else dtype)
         self._handle: tuple | None = None
 
@@ -140,6 +145,8 @@ class NWBArray(BackendArray):
         conversion, offset = self.scale
         if conversion != 1.0:
             out *= conversion
+        if self.channel_scale is not None:  # key[1] picks the columns; they are out's last axis
+            out *= self.channel_scale[key[1]]
         if offset != 0.0:
             out += offset
         return out
@@ -222,10 +229,11 @@ class _Store:
                     return obj, column
         raise KeyError(f"no NWB object {group!r} in {self.where}; keys: {list(self.index)}")
 
-    def array(self, ds: h5py.Dataset, scale: tuple[float, float] | None = None
-              ) -> indexing.LazilyIndexedArray:
-        return indexing.LazilyIndexedArray(
-            NWBArray(self.manager, self.lock, ds.name, ds.shape, ds.dtype, self.where, scale))
+    def array(self, ds: h5py.Dataset, scale: tuple[float, float] | None = None,
+              channel_scale: np.ndarray | None = None) -> indexing.LazilyIndexedArray:
+        return indexing.LazilyIndexedArray(NWBArray(
+            self.manager, self.lock, ds.name, ds.shape, ds.dtype, self.where, scale,
+            channel_scale))
 
 
 # --------------------------------------------------------------------------- builders
@@ -326,12 +334,16 @@ def _series(store: _Store, f: h5py.File, obj: NWBObject, mask_and_scale: bool) -
         scale = {k: np.float64(v) for k, v, unset in (
             ("scale_factor", data.attrs.get("conversion", 1.0), 1.0),
             ("add_offset", data.attrs.get("offset", 0.0), 0.0)) if float(v) != unset}
-        if scale and mask_and_scale:  # decoded by the array itself, in one pass
-            encoding = {**scale, "dtype": data.dtype}
+        channel = _channel_conversion(g, shape, where)
+        if (scale or channel is not None) and mask_and_scale:  # decoded by the array itself
+            # per-channel factors have no CF packing: such a series is written as floats
+            encoding = {**scale, "dtype": data.dtype} if channel is None else {}
             values = store.array(data, (float(scale.get("scale_factor", 1.0)),
-                                        float(scale.get("add_offset", 0.0))))
+                                        float(scale.get("add_offset", 0.0))), channel)
         else:
             attrs.update(scale)
+            if channel is not None:
+                attrs["channel_conversion"] = channel
             values = store.array(data)
         if data.chunks:
             encoding["preferred_chunks"] = dict(zip(dims, data.chunks, strict=True))
@@ -349,6 +361,29 @@ def _series(store: _Store, f: h5py.File, obj: NWBObject, mask_and_scale: bool) -
                                     if k not in ("time", "column")}}
     ds = xr.Dataset({obj.name: var}, coords=coords, attrs=_meta(obj, g))
     return ds.assign_coords(extra) if extra else ds
+
+
+def _channel_conversion(g: h5py.Group, shape: tuple, where: str) -> np.ndarray | None:
+    """An ElectricalSeries' ``channel_conversion`` (one factor per column of 2-D data),
+    or None: absent, or unusable (then a warning says why and values are not scaled by it).
+    """
+    ds = g.get("channel_conversion")
+    if ds is None:
+        return None
+    axis = read_attr(ds, "axis") if isinstance(ds, h5py.Dataset) else None
+    axis = 1 if axis is None else np.asarray(axis).reshape(-1).tolist()
+    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "iuf" or len(shape) != 2 \
+            or ds.shape != (shape[1],) or axis not in (1, [1]):
+        warnings.warn(f"{where}: channel_conversion of shape {getattr(ds, 'shape', None)} "
+                      f"(axis {axis}) does not fit data of shape {shape}; not applied",
+                      UserWarning, stacklevel=5)
+        return None
+    factors = read_all(ds, np.float64)
+    if not np.isfinite(factors).all():
+        warnings.warn(f"{where}: channel_conversion is not all finite; not applied",
+                      UserWarning, stacklevel=5)
+        return None
+    return factors
 
 
 def _ts_dataset(name: str, t: np.ndarray, meta: dict, what: str,

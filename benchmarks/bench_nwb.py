@@ -1,7 +1,7 @@
 """NWB reading: xr-nap vs pynapple vs raw h5py/pynwb on the same generated file.
 
 Run ``python benchmarks/bench_nwb.py`` (500 s of LFP, 100 units, position, trials) or
-``--quick`` for a small file. Every task is timed in interleaved rounds (xr-nap, pynapple,
+``--quick`` for a small file; ``--units N`` sets the number of units. Every task is timed in interleaved rounds (xr-nap, pynapple,
 raw, xr-nap, ...) and the best round is kept, because the machine is shared and noisy.
 
 - open/parse: ``xr_nap.load_file`` vs ``pynapple.load_file`` (and pynwb's own read);
@@ -89,8 +89,10 @@ def interleaved(funcs: dict, repeat: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small file, fewer repeats")
+    parser.add_argument("--units", type=int, help="number of units (default 100; 20 quick)")
     args = parser.parse_args()
     n_samples, n_units, repeat = (10**6, 20, 5) if args.quick else (10**7, 100, 15)
+    n_units = args.units or n_units
 
     import pynapple
     import pynwb

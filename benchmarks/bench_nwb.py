@@ -1,8 +1,9 @@
 """NWB reading: xr-nap vs pynapple vs raw h5py/pynwb on the same generated file.
 
 Run ``python benchmarks/bench_nwb.py`` (500 s of LFP, 100 units, position, trials) or
-``--quick`` for a small file; ``--units N`` sets the number of units. Every task is timed in interleaved rounds (xr-nap, pynapple,
-raw, xr-nap, ...) and the best round is kept, because the machine is shared and noisy.
+``--quick`` for a small file; ``--units N`` sets the number of units. Every task is timed
+in interleaved rounds (xr-nap, pynapple, raw, xr-nap, ...) and the best round is kept,
+because the machine is shared and noisy.
 
 - open/parse: ``xr_nap.load_file`` vs ``pynapple.load_file`` (and pynwb's own read);
 - units first access: ``data["units"]`` on a freshly opened file;

@@ -25,6 +25,7 @@ from xr_nap.core.restrict import get, restrict
 from xr_nap.core.threshold import threshold
 from xr_nap.core.time_series import (
     nap_type,
+    select_units,
     time_support,
     ts,
     ts_group,
@@ -89,6 +90,7 @@ __all__ = [
     "merge_close_intervals",
     "nap_type",
     "restrict",
+    "select_units",
     "set_diff",
     "threshold",
     "time_span",

@@ -16,6 +16,7 @@ _METHODS = {
     "get": "xr_nap.core.restrict",
     "time_support": "xr_nap.core.time_series",
     "nap_type": "xr_nap.core.time_series",
+    "select_units": "xr_nap.core.time_series",
     "count": "xr_nap.process.binning",
     "bin_average": "xr_nap.process.binning",
     "value_from": "xr_nap.core.value_from",

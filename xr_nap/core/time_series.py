@@ -48,6 +48,7 @@ __all__ = [
     "with_support",
     "times",
     "unit_spike_times",
+    "select_units",
 ]
 
 
@@ -516,8 +517,67 @@ def unit_offsets(group: xr.Dataset) -> np.ndarray:
     np.cumsum(sizes, out=offsets[1:])
     n = group.sizes.get(SPIKE, 0)
     if offsets[-1] != n:
-        raise ValueError(f"row_size sums to {offsets[-1]} but there are {n} spikes")
+        raise ValueError(f"row_size sums to {offsets[-1]} but there are {n} spikes; pick "
+                         "units with xr_nap.select_units (.sel/.isel on 'unit' leave the "
+                         "spikes of the other units in place)")
     return offsets
+
+
+def select_units(group: xr.Dataset, units: Any) -> xr.Dataset | xr.DataArray:
+    """Some units of a TsGroup: pynapple's ``tsgroup[...]``, ``getby_threshold`` and
+    ``getby_category``.
+
+    Parameters
+    ----------
+    group : TsGroup Dataset
+    units : unit id, sequence of ids, or boolean mask over units
+        One id gives that unit's spike train as a ``Ts`` (with a scalar ``unit``
+        coordinate); ids or a mask (e.g. ``group.rate > 1``) give a TsGroup of those
+        units, in id order, with their metadata and the group's time support.
+
+    Raises
+    ------
+    KeyError
+        If an id is not a unit of ``group``.
+
+    Examples
+    --------
+    >>> import xr_nap as nap
+    >>> g = nap.ts_group({1: [0.5, 1.5], 3: [1.0], 4: [0.2, 0.4, 2.0]})
+    >>> nap.select_units(g, 3).values.tolist()
+    [1.0]
+    >>> nap.select_units(g, g.rate > 1.0).unit.values.tolist()
+    [1, 4]
+    """
+    offsets = unit_offsets(group)
+    index = group.indexes[UNIT]
+    if np.ndim(units) == 0 and not isinstance(units, xr.DataArray):
+        if isinstance(units, bool | np.bool_):
+            raise TypeError("a mask over units needs one value per unit, got one bool")
+        try:
+            i = index.get_loc(units)
+        except KeyError:
+            raise KeyError(f"no unit {units!r} in this TsGroup; units: "
+                           f"{index.tolist()}") from None
+        spikes = group["spike_time"].isel({SPIKE: slice(offsets[i], offsets[i + 1])})
+        return ts(spikes.values, time_support=time_support(group)).assign_coords(
+            {UNIT: index[i]})
+    wanted = np.asarray(units.values if isinstance(units, xr.DataArray) else units)
+    if wanted.dtype == bool:
+        if wanted.shape != (index.size,):
+            raise ValueError(f"a mask over units needs {index.size} values, got "
+                             f"shape {wanted.shape}")
+        rows = np.flatnonzero(wanted)
+    else:
+        rows = index.get_indexer(wanted.reshape(-1))
+        if np.any(rows < 0):
+            raise KeyError(f"no unit {wanted.reshape(-1)[rows < 0][0].item()!r} in this TsGroup; "
+                           f"units: {index.tolist()}")
+        rows = np.unique(rows)  # id order, each unit once (pynapple's dict semantics)
+    sizes = np.diff(offsets)[rows]
+    # positions of the kept spikes: each kept unit's run, one after the other
+    shift = np.repeat(offsets[rows] - (np.cumsum(sizes) - sizes), sizes)
+    return group.isel({UNIT: rows, SPIKE: shift + np.arange(shift.size)})
 
 
 def unit_spike_times(group: xr.Dataset) -> Iterator[tuple[Any, np.ndarray]]:

@@ -569,9 +569,10 @@ def select_units(group: xr.Dataset, units: Any) -> xr.Dataset | xr.DataArray:
                              f"shape {wanted.shape}")
         rows = np.flatnonzero(wanted)
     else:
-        rows = index.get_indexer(wanted.reshape(-1))
+        wanted = wanted.reshape(-1)
+        rows = index.get_indexer(wanted)
         if np.any(rows < 0):
-            raise KeyError(f"no unit {wanted.reshape(-1)[rows < 0][0].item()!r} in this TsGroup; "
+            raise KeyError(f"no unit {wanted[rows < 0][0].item()!r} in this TsGroup; "
                            f"units: {index.tolist()}")
         rows = np.unique(rows)  # id order, each unit once (pynapple's dict semantics)
     sizes = np.diff(offsets)[rows]

@@ -109,8 +109,8 @@ class NWBArray(BackendArray):
                  channel_scale: np.ndarray | None = None):
         self.manager, self.lock, self.path, self.where = manager, lock, path, where
         self.shape = tuple(int(n) for n in shape)
-        self.scale = scale if scale or channel_scale is None else (1.0, 0.0)
-        self.channel_scale = channel_scale
+        self.scale = scale
+        self.channel_scale = channel_scale  # applied with ``scale``
         self.dtype = np.dtype(np.float64 if scale else dtype)
         self._handle: tuple | None = None
 
@@ -371,9 +371,9 @@ def _channel_conversion(g: h5py.Group, shape: tuple, where: str) -> np.ndarray |
     if ds is None:
         return None
     axis = read_attr(ds, "axis") if isinstance(ds, h5py.Dataset) else None
-    axis = 1 if axis is None else np.asarray(axis).reshape(-1).tolist()
+    axis = [1] if axis is None else np.asarray(axis).reshape(-1).tolist()
     if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "iuf" or len(shape) != 2 \
-            or ds.shape != (shape[1],) or axis not in (1, [1]):
+            or ds.shape != (shape[1],) or axis != [1]:
         warnings.warn(f"{where}: channel_conversion of shape {getattr(ds, 'shape', None)} "
                       f"(axis {axis}) does not fit data of shape {shape}; not applied",
                       UserWarning, stacklevel=5)

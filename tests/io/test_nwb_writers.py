@@ -78,7 +78,7 @@ def test_matnwb_like_file_reads(tmp_path, version):
         units = data["units"]
         assert units.row_size.values.tolist() == [2, 1, 3]
         assert units.quality.values.tolist() == ["good", "mua", "good"]
-        assert units.nap[2].values.tolist() == [0.3, 0.4, 1.0]
+        assert nap.select_units(units, 2).values.tolist() == [0.3, 0.4, 1.0]
         trials = data["trials"]
         assert trials.cond.values.tolist() == ["L", "R"]
         np.testing.assert_array_equal(trials.end.values, [1.0, 3.0])

@@ -202,6 +202,7 @@ class _Store:
             self.index, self.skipped = scan(f)
             self.attrs = file_metadata(f)
         self.closed = False
+        describe_skipped(self.where, self.skipped)
 
     def file(self) -> h5py.File:
         if self.closed:
@@ -654,7 +655,6 @@ class NWBBackendEntrypoint(BackendEntrypoint):
         lock: Any = None,
     ) -> xr.Dataset:
         store = _Store(filename_or_obj, lock)
-        describe_skipped(store.where, store.skipped)
         try:
             ds = _open_group(store, group, mask_and_scale is not False)
         except BaseException:
@@ -674,7 +674,6 @@ class NWBBackendEntrypoint(BackendEntrypoint):
         **kwargs: Any,
     ) -> dict[str, xr.Dataset]:
         store = _Store(filename_or_obj, lock)
-        describe_skipped(store.where, store.skipped)
         out = {"/": _root(store)}
         for key, obj in store.index.items():
             built = _build(store, obj, mask_and_scale is not False)
@@ -774,7 +773,6 @@ class NWBFile(Mapping):
     def __init__(self, file: Any, lazy_loading: bool = True,
                  chunks: Mapping[str, Any] | int | str | None = None):
         self._store = _Store(file)
-        describe_skipped(self._store.where, self._store.skipped)
         self.name = self._store.name
         self.path = Path(self._store.where)
         self.attrs = dict(self._store.attrs)

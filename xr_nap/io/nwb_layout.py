@@ -458,11 +458,12 @@ def file_metadata(f: h5py.File) -> dict[str, Any]:
 
 
 def describe_skipped(where: Any, skipped: list[tuple[str, str]]) -> None:
-    """Warn once, naming every object of the file that cannot be read."""
+    """Warn once, naming every object of the file that cannot be read (called when a
+    file is opened: the warning points at the caller of ``open_dataset``/``NWBFile``)."""
     if skipped:
         lines = "\n".join(f"  {path}: {reason}" for path, reason in skipped)
         warnings.warn(
             f"{os.fspath(where) if isinstance(where, os.PathLike) else where}: "
             f"skipped {len(skipped)} NWB object(s) that cannot be read:\n{lines}",
-            UserWarning, stacklevel=3,
+            UserWarning, stacklevel=4,
         )

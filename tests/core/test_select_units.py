@@ -58,6 +58,8 @@ def test_one_unit_is_a_ts_and_the_group_stays_consistent():
     assert sub.spike_time.values.tolist() == [0.1, 0.5, 2.0, 0.2, 3.0, 3.9]
     assert nap.count(sub, 1.0).shape == (4, 2)  # a valid TsGroup for every function
     assert nap.select_units(g, []).sizes == {"spike": 0, "unit": 0}
+    reordered = g.rate.sortby(g.rate) > 0.6  # rates 0.75, 0.5, 0.75 -> units 7, 3, 9
+    assert nap.select_units(g, reordered).unit.values.tolist() == [3, 9]
 
 
 def test_select_units_errors_and_the_hint_for_sel():

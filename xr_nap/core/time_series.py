@@ -562,7 +562,11 @@ def select_units(group: xr.Dataset, units: Any) -> xr.Dataset | xr.DataArray:
         spikes = group["spike_time"].isel({SPIKE: slice(offsets[i], offsets[i + 1])})
         return ts(spikes.values, time_support=time_support(group)).assign_coords(
             {UNIT: index[i]})
-    wanted = np.asarray(units.values if isinstance(units, xr.DataArray) else units)
+    if isinstance(units, xr.DataArray):
+        if units.dtype == bool and UNIT in units.coords:
+            units = units.sel({UNIT: index})  # a mask is matched by unit id, not position
+        units = units.values
+    wanted = np.asarray(units)
     if wanted.dtype == bool:
         if wanted.shape != (index.size,):
             raise ValueError(f"a mask over units needs {index.size} values, got "

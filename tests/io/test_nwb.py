@@ -383,3 +383,10 @@ def test_channel_conversion_raw_and_unusable(channel_nwb, tmp_path):
     with pytest.warns(UserWarning, match="channel_conversion of shape \\(2,\\).*not applied"):
         da = nap.load_file(bad)["ephys"]
     np.testing.assert_allclose(da.values, raw * 1e-3 + 0.5, rtol=1e-15)
+    with h5py.File(bad, "a") as f:
+        g = f["acquisition/ephys"]
+        del g["channel_conversion"]
+        g["channel_conversion"] = [1.0, np.nan, 2.0]
+    with pytest.warns(UserWarning, match="channel_conversion is not all finite; not applied"):
+        da = nap.load_file(bad)["ephys"]
+    np.testing.assert_allclose(da.values, raw * 1e-3 + 0.5, rtol=1e-15)

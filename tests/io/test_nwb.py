@@ -374,19 +374,13 @@ def test_channel_conversion_raw_and_unusable(channel_nwb, tmp_path):
         np.testing.assert_array_equal(da.values, raw)
         np.testing.assert_array_equal(da.attrs["channel_conversion"], [1.0, 2.0, 0.25])
         assert da.attrs["scale_factor"] == 1e-3
-    bad = tmp_path / "bad_channels.nwb"
-    bad.write_bytes(path.read_bytes())
-    with h5py.File(bad, "a") as f:
-        g = f["acquisition/ephys"]
-        del g["channel_conversion"]
-        g["channel_conversion"] = [1.0, 2.0]  # two factors for three columns
-    with pytest.warns(UserWarning, match="channel_conversion of shape \\(2,\\).*not applied"):
-        da = nap.load_file(bad)["ephys"]
-    np.testing.assert_allclose(da.values, raw * 1e-3 + 0.5, rtol=1e-15)
-    with h5py.File(bad, "a") as f:
-        g = f["acquisition/ephys"]
-        del g["channel_conversion"]
-        g["channel_conversion"] = [1.0, np.nan, 2.0]
-    with pytest.warns(UserWarning, match="channel_conversion is not all finite; not applied"):
-        da = nap.load_file(bad)["ephys"]
-    np.testing.assert_allclose(da.values, raw * 1e-3 + 0.5, rtol=1e-15)
+    for factors, message in [([1.0, 2.0], "of shape \\(2,\\).*not applied"),  # 3 columns
+                             ([1.0, np.nan, 2.0], "is not all finite; not applied")]:
+        bad = tmp_path / "bad_channels.nwb"
+        bad.write_bytes(path.read_bytes())
+        with h5py.File(bad, "a") as f:
+            del f["acquisition/ephys/channel_conversion"]
+            f["acquisition/ephys/channel_conversion"] = factors
+        with pytest.warns(UserWarning, match=f"channel_conversion {message}"), \
+                nap.load_file(bad) as data:
+            np.testing.assert_allclose(data["ephys"].values, raw * 1e-3 + 0.5, rtol=1e-15)

@@ -78,6 +78,7 @@ from xr_nap.core.time_series import (
     tsd_frame,
     unit_offsets,
 )
+from xr_nap.errors import NPZFormatError, UnsafeNPZError
 
 __all__ = [
     "save",
@@ -103,15 +104,6 @@ SPIKE_DATA = "spike_data"  # per-spike values of a TsGroup of Tsd (pynapple's ``
 DATA_VAR = "data"  # the variable holding a time series in the backend's Dataset
 
 
-class NPZFormatError(ValueError):
-    """The file is not a valid pynapple NPZ file (missing members, bad shapes, ...)."""
-
-
-class UnsafeNPZError(NPZFormatError):
-    """The file holds a pickle that would build something other than plain data."""
-
-
-# --------------------------------------------------------------------------- safe reading
 def _allowed_globals() -> dict[tuple[str, str], Any]:
     multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray
     allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}

@@ -23,10 +23,13 @@ from xr_nap.core.intervals import (
 )
 from xr_nap.core.restrict import get, restrict
 from xr_nap.core.threshold import threshold
+from xr_nap.core.time_index import TimeIndex
 from xr_nap.core.time_series import (
     nap_type,
     select_units,
+    set_time_index,
     time_support,
+    to_seconds,
     ts,
     ts_group,
     tsd,
@@ -34,6 +37,18 @@ from xr_nap.core.time_series import (
     tsd_tensor,
 )
 from xr_nap.core.value_from import value_from
+from xr_nap.errors import (
+    FileFormatError,
+    NPZFormatError,
+    NWBFormatError,
+    OutputSizeError,
+    SkippedObjectWarning,
+    StaleSupportWarning,
+    TimeAxisError,
+    UnsafeNPZError,
+    XrNapError,
+    XrNapWarning,
+)
 from xr_nap.process.binning import bin_average, count
 
 __version__ = "0.1.0"
@@ -47,8 +62,6 @@ _LAZY = {
     "NWBFile": "xr_nap.io.nwb",
     "save": "xr_nap.io.npz",
     "load_npz": "xr_nap.io.npz",
-    "NPZFormatError": "xr_nap.errors",
-    "UnsafeNPZError": "xr_nap.errors",
     "Folder": "xr_nap.io.folder",
     "tuning_curves": "xr_nap.process.tuning_curves",
     "compute_tuning_curves": "xr_nap.process.tuning_curves",
@@ -79,6 +92,16 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     *_LAZY,
+    "FileFormatError",
+    "NPZFormatError",
+    "NWBFormatError",
+    "OutputSizeError",
+    "SkippedObjectWarning",
+    "StaleSupportWarning",
+    "TimeAxisError",
+    "UnsafeNPZError",
+    "XrNapError",
+    "XrNapWarning",
     "bin_average",
     "count",
     "drop_long_intervals",
@@ -92,9 +115,12 @@ __all__ = [
     "restrict",
     "select_units",
     "set_diff",
+    "set_time_index",
     "threshold",
     "time_span",
     "time_support",
+    "TimeIndex",
+    "to_seconds",
     "tot_length",
     "ts",
     "ts_group",

@@ -48,6 +48,7 @@ __all__ = [
     "SkippedObjectWarning",
     "StaleSupportWarning",
     "warn",
+    "check_output_size",
 ]
 
 
@@ -128,3 +129,20 @@ def warn(message: str, category: type[Warning] = XrNapWarning) -> None:
     """``warnings.warn`` at the user's line (see :func:`stack_level`)."""
     # +1: this function's own frame is internal and counted by stack_level already
     warnings.warn(message, category, stacklevel=stack_level() + 1)
+
+
+def _memory_bytes() -> float:
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        return float(2**40)
+
+
+def check_output_size(n_values: float, itemsize: int, what: str, hint: str) -> None:
+    """Refuse, before any work, an output of ``n_values`` items of ``itemsize`` bytes
+    that could not fit in this machine's memory (:class:`OutputSizeError`)."""
+    need = float(n_values) * itemsize
+    limit = _memory_bytes()
+    if not need <= limit:  # also catches inf and NaN
+        raise OutputSizeError(f"{what} would need {need / 2**30:.3g} GiB, more than this "
+                              f"machine's {limit / 2**30:.3g} GiB of memory; {hint}")

@@ -26,8 +26,8 @@ def test_restrict_tsd_matches_pynapple(pnap, t, b):
     theirs = pnap.Tsd(t=t, d=d).restrict(pyn_ep(pnap, b))
     np.testing.assert_array_equal(ours.time.values, theirs.index.values)
     np.testing.assert_array_equal(ours.values, theirs.values)
-    np.testing.assert_array_equal(ours.attrs["time_support"][0::2], theirs.time_support.start)
-    np.testing.assert_array_equal(ours.attrs["time_support"][1::2], theirs.time_support.end)
+    np.testing.assert_array_equal(ours.time.attrs["time_support"][0::2], theirs.time_support.start)
+    np.testing.assert_array_equal(ours.time.attrs["time_support"][1::2], theirs.time_support.end)
 
 
 @SETTINGS
@@ -64,7 +64,7 @@ def test_restrict_interval_set_is_intersection():
 def test_restrict_empty_result_and_empty_ep():
     x = nap.tsd([1.0, 2.0], [1, 2])
     r = nap.restrict(x, nap.interval_set([], []))
-    assert r.sizes["time"] == 0 and r.attrs["time_support"].size == 0
+    assert r.sizes["time"] == 0 and r.time.attrs["time_support"].size == 0
     r = nap.restrict(x, (5, 6))
     assert r.sizes["time"] == 0
 
@@ -81,7 +81,7 @@ def test_get_matches_pynapple(pnap, start, end):
     ours = nap.get(nap.tsd(t, t * 2), start, end)
     theirs = pnap.Tsd(t=t, d=t * 2).get(start, end)
     np.testing.assert_array_equal(ours.values, theirs.values)
-    np.testing.assert_array_equal(ours.attrs["time_support"], [0.0, 9.0])
+    np.testing.assert_array_equal(ours.time.attrs["time_support"], [0.0, 9.0])
 
 
 @pytest.mark.parametrize("start", [-5, 0, 3.4, 3.5, 3.6, 9, 20])
@@ -97,7 +97,7 @@ def test_get_errors():
     with pytest.raises(ValueError, match="precede"):
         nap.get(x, 3, 1)
     with pytest.raises(TypeError):
-        nap.get(nap.ts_group({0: [1.0]}), 0, 1)
+        nap.get(nap.ts_group({0: [1.0, 2.0]}), 0, 1)
 
 
 def test_restrict_ts_roundtrip_with_pynapple_converter(pnap):
@@ -111,7 +111,7 @@ def test_rate_based_index_is_searched_not_materialised(monkeypatch):
     build the float64 time array."""
     import xarray as xr
 
-    from xr_nap.io.nwb_index import rate_time_coords
+    from xr_nap.core.time_index import rate_time_coords
 
     n = 10_000
     lazy = xr.DataArray(np.arange(n, dtype=float), dims="time",

@@ -52,7 +52,7 @@ def test_one_unit_is_a_ts_and_the_group_stays_consistent():
     one = nap.select_units(g, 7)
     assert nap.nap_type(one) == "Ts" and int(one.unit) == 7
     assert one.values.tolist() == [1.0, 1.5]
-    np.testing.assert_array_equal(one.attrs["time_support"], [0.0, 4.0])
+    np.testing.assert_array_equal(one.time.attrs["time_support"], [0.0, 4.0])
     sub = nap.select_units(g, np.array([True, False, True]))
     assert sub.row_size.values.tolist() == [3, 3]
     assert sub.spike_time.values.tolist() == [0.1, 0.5, 2.0, 0.2, 3.0, 3.9]

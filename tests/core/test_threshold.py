@@ -16,8 +16,8 @@ def test_threshold_matches_pynapple_single_epoch(pnap, t, seed, method):
     theirs = pnap.Tsd(t=t, d=d).threshold(0.0, method)
     np.testing.assert_array_equal(ours.time.values, theirs.index.values)
     np.testing.assert_array_equal(ours.values, theirs.values)
-    np.testing.assert_allclose(ours.attrs["time_support"][0::2], theirs.time_support.start)
-    np.testing.assert_allclose(ours.attrs["time_support"][1::2], theirs.time_support.end)
+    np.testing.assert_allclose(ours.time.attrs["time_support"][0::2], theirs.time_support.start)
+    np.testing.assert_allclose(ours.time.attrs["time_support"][1::2], theirs.time_support.end)
 
 
 def test_threshold_several_epochs_matches_pynapple(pnap):
@@ -27,8 +27,8 @@ def test_threshold_several_epochs_matches_pynapple(pnap):
     ours = nap.threshold(nap.tsd(t, d, time_support=ep), 1.0)
     theirs = pnap.Tsd(t=t, d=d, time_support=pnap.IntervalSet(*ep)).threshold(1.0)
     np.testing.assert_array_equal(ours.time.values, theirs.index.values)
-    np.testing.assert_allclose(ours.attrs["time_support"][0::2], theirs.time_support.start)
-    np.testing.assert_allclose(ours.attrs["time_support"][1::2], theirs.time_support.end)
+    np.testing.assert_allclose(ours.time.attrs["time_support"][0::2], theirs.time_support.start)
+    np.testing.assert_allclose(ours.time.attrs["time_support"][1::2], theirs.time_support.end)
 
 
 def test_threshold_errors():
@@ -51,4 +51,4 @@ def test_threshold_on_lazy_and_dask_data_equals_numpy(monkeypatch):
         got = nap.threshold(nap.tsd(t, data), 0.5)
         np.testing.assert_array_equal(got.time.values, want.time.values)
         np.testing.assert_array_equal(got.values, want.values)
-        np.testing.assert_array_equal(got.attrs["time_support"], want.attrs["time_support"])
+        np.testing.assert_array_equal(got.time.attrs["time_support"], want.time.attrs["time_support"])

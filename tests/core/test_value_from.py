@@ -30,7 +30,7 @@ def test_value_from_frame_keeps_columns_and_default_support():
     out = nap.ts([0.4, 3.9]).nap.value_from(pos)
     assert out.dims == ("time", "column") and out.column.values.tolist() == ["x", "y"]
     assert out.values.tolist() == [[0.0, 1.0], [8.0, 9.0]]
-    assert out.attrs["time_support"].tolist() == [0.0, 4.0]
+    assert out.time.attrs["time_support"].tolist() == [0.0, 4.0]
 
 
 def test_value_from_bad_mode():

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import xr_nap as nap
 from xr_nap.io.nwb import NWBArray, NWBBackendEntrypoint
-from xr_nap.io.nwb_index import RateTimeIndex, rate_time_coords
+from xr_nap.core.time_index import TimeIndex, rate_time_coords
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_group_by_key_full_path_or_hdf5_path(session_nwb):
 
 def test_open_dataarray_and_drop_variables(session_nwb):
     with xr.open_dataarray(session_nwb, engine="nwb", group="stamped") as da:
-        assert da.attrs["nap_type"] == "Tsd" and da.sizes["time"] == 200
+        assert nap.nap_type(da) == "Tsd" and da.sizes["time"] == 200
     with xr.open_dataset(session_nwb, engine="nwb", group="units",
                          drop_variables=["depth", "quality"]) as ds:
         assert "depth" not in ds and "quality" not in ds and "is_good" in ds
@@ -104,11 +104,11 @@ def test_several_times_columns(multi_times_nwb):
 # --------------------------------------------------------------------------- time index
 def test_rate_based_time_index_is_lazy_and_exact(session_nwb):
     with xr.open_dataarray(session_nwb, engine="nwb", group="signal") as da:
-        assert isinstance(da.xindexes["time"], RateTimeIndex)
+        assert isinstance(da.xindexes["time"], TimeIndex) and da.xindexes["time"].is_rate
         np.testing.assert_array_equal(da.time.values, 0.5 + np.arange(500) / 100.0)
         window = da.sel(time=slice(1.0, 1.05))
         np.testing.assert_array_equal(window.time.values, 0.5 + np.arange(50, 56) / 100.0)
-        assert isinstance(window.xindexes["time"], RateTimeIndex)
+        assert window.xindexes["time"].is_rate
         assert da.isel(time=slice(10, 20)).sel(time=slice(0.6, 0.65)).sizes["time"] == 6
         assert float(da.sel(time=0.52).time) == 0.52
         with pytest.raises(KeyError, match="not a sample time"):
@@ -150,7 +150,7 @@ def test_nothing_read_at_open_and_slices_read_only_the_window(big_rate_nwb, read
         np.testing.assert_array_equal(values, np.arange(100_000, 110_001, dtype=np.float32))
         assert reads == [("/acquisition/lfp/data", (slice(100_000, 110_001, 1),))]
         # the time support is known without reading the data or building the times
-        assert da.attrs["time_support"].tolist() == [0.0, 1999.999]
+        assert da.time.attrs["time_support"].tolist() == [0.0, 1999.999]
 
 
 def test_lazy_indexing_matches_loaded_values(session_nwb):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from xr_nap.core.time_index import time_index
 from xr_nap.core.time_series import search_times, times, times_at
 
 TIME = "time"
@@ -69,7 +70,7 @@ def time_axis(obj: xr.DataArray) -> np.ndarray | TimeAxis:
     >>> np.searchsorted(t, 1.5)
     np.int64(2)
     """
-    if hasattr(obj.xindexes.get(TIME), "searchsorted"):
+    if time_index(obj).is_rate:
         return TimeAxis(obj)
     return times(obj)
 
@@ -141,15 +142,22 @@ def reduce_time(
                     for c0, c1 in blocks])
 
 
+def sum_dtype(dtype: Any) -> np.dtype:
+    """float64 for real data, complex128 for complex data (sums never drop a part)."""
+    return np.result_type(dtype, np.float64)
+
+
 def range_sums(block: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Sums over axis 0 of ``block[lo[k]:hi[k]]`` (sorted, disjoint ranges), float64."""
-    out = np.zeros((lo.size, *block.shape[1:]), dtype=np.float64)
+    """Sums over axis 0 of ``block[lo[k]:hi[k]]`` (sorted, disjoint ranges), float64
+    (complex128 for complex data)."""
+    dtype = sum_dtype(block.dtype)
+    out = np.zeros((lo.size, *block.shape[1:]), dtype=dtype)
     nonempty = hi > lo
     if nonempty.any():
         idx = np.stack([lo[nonempty], hi[nonempty]], axis=1).ravel()
         if idx[-1] >= block.shape[0]:
             idx = idx[:-1]
-        out[nonempty] = np.add.reduceat(block, idx, axis=0, dtype=np.float64)[0::2]
+        out[nonempty] = np.add.reduceat(block, idx, axis=0, dtype=dtype)[0::2]
     return out
 
 
@@ -160,7 +168,7 @@ def segment_sums(obj: xr.DataArray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     """
     lo = np.asarray(lo, dtype=np.int64)
     hi = np.maximum(np.asarray(hi, dtype=np.int64), lo)
-    total = np.zeros((lo.size, *obj.shape[1:]), dtype=np.float64)
+    total = np.zeros((lo.size, *obj.shape[1:]), dtype=sum_dtype(obj.dtype))
     if lo.size == 0 or not np.any(hi > lo):
         return total
 

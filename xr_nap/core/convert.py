@@ -12,6 +12,7 @@ from xr_nap.core.intervals import INTERVAL, interval_set
 from xr_nap.core.time_series import (
     UNIT,
     nap_type,
+    series,
     support_bounds,
     times,
     ts,
@@ -51,6 +52,7 @@ def to_pynapple(obj: xr.DataArray | xr.Dataset) -> Any:
     'Tsd'
     """
     pnap = _pynapple()
+    obj = series(obj)
     kind = nap_type(obj)
     if kind == "IntervalSet":
         meta = _metadata(obj, INTERVAL, skip=("start", "end"))

@@ -5,22 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from xarray.indexes import PandasIndex
 
 from xr_nap.core.blocks import in_memory
-from xr_nap.core.intervals import bounds, encode_support, intersect, interval_of, ranges
+from xr_nap.core.intervals import bounds, intersect, interval_of, ranges
+from xr_nap.core.time_index import TimeIndex, index_coords, set_index, time_index
 from xr_nap.core.time_series import (
     SPIKE,
-    SUPPORT_ATTR,
     TIME,
     UNIT,
+    is_series_dataset,
+    like_input,
     nap_type,
-    search_times,
-    support_bounds,
-    time_coords,
-    times,
-    times_at,
+    series,
     unit_offsets,
     with_support,
 )
@@ -28,30 +27,34 @@ from xr_nap.core.time_series import (
 __all__ = ["restrict", "get"]
 
 
-def take_times(obj: xr.DataArray, lo: np.ndarray, hi: np.ndarray) -> xr.DataArray:
-    """Select the samples ``lo[i] <= position < hi[i]`` of every range, in order.
+def take_times(obj: xr.DataArray | xr.Dataset, lo: np.ndarray, hi: np.ndarray,
+               starts: np.ndarray, ends: np.ndarray) -> xr.DataArray | xr.Dataset:
+    """The samples ``lo[i] <= position < hi[i]`` of every range, in order, with the
+    support ``(starts, ends)``.
 
     One range is a slice (a view; lazy backends read only that window). Several ranges
     of in-memory data are copied range by range (contiguous copies beat a gather);
     lazy and dask data get one integer index.
     """
     hi = np.maximum(hi, lo)
+    index = time_index(obj)
     if lo.size == 1:
-        return obj.isel({TIME: slice(int(lo[0]), int(hi[0]))})
-    aligned = [k for k, v in obj.coords.items() if TIME in v.dims and k != TIME]
-    if not in_memory(obj) or aligned or not isinstance(obj.xindexes.get(TIME), PandasIndex):
-        return obj.isel({TIME: ranges(lo, hi)})
-    keep = hi > lo
-    pieces = list(zip(lo[keep], hi[keep], strict=True))
-    data = obj.values
-    new = np.concatenate([data[a:b] for a, b in pieces]) if pieces else data[:0]
-    t = times(obj)
-    new_t = np.concatenate([t[a:b] for a, b in pieces]) if pieces else t[:0]
-    coords = time_coords(new_t, copy=False)
-    coords.update({k: v for k, v in obj.coords.items() if TIME not in v.dims})
-    # assign_coords keeps the index as built; the constructor would deep-copy it
-    out = xr.DataArray(new, dims=obj.dims, name=obj.name, attrs=obj.attrs)
-    return out.assign_coords(coords)
+        out = obj.isel({TIME: slice(int(lo[0]), int(hi[0]))})
+    elif isinstance(obj, xr.DataArray) and in_memory(obj) and not index.is_rate and \
+            obj.dims[0] == TIME and not any(
+                TIME in v.dims for k, v in obj.coords.items() if k != TIME):
+        keep = hi > lo
+        pieces = list(zip(lo[keep].tolist(), hi[keep].tolist(), strict=True))
+        data, t = obj.values, index.values
+        new = np.concatenate([data[a:b] for a, b in pieces]) if pieces else data[:0]
+        new_t = np.concatenate([t[a:b] for a, b in pieces]) if pieces else t[:0]
+        times = PandasIndex(pd.Index(new_t, copy=False, name=TIME), TIME)
+        coords = index_coords(TimeIndex(times, starts, ends), obj)
+        coords.update({k: v for k, v in obj.coords.items() if TIME not in v.dims})
+        return xr.DataArray(new, dims=obj.dims, name=obj.name, attrs=obj.attrs, coords=coords)
+    else:
+        out = obj.isel({TIME: ranges(lo, hi)})
+    return set_index(out, time_index(out).with_support(starts, ends))
 
 
 def restrict(obj: xr.DataArray | xr.Dataset, ep: Any) -> xr.DataArray | xr.Dataset:
@@ -78,18 +81,21 @@ def restrict(obj: xr.DataArray | xr.Dataset, ep: Any) -> xr.DataArray | xr.Datas
     >>> import numpy as np, xr_nap as nap
     >>> x = nap.tsd(np.arange(10.0), np.arange(10))
     >>> r = nap.restrict(x, nap.interval_set([1, 6], [2.5, 7]))
-    >>> r.time.values, r.attrs["time_support"]
+    >>> r.time.values, r.time.attrs["time_support"]
     (array([1., 2., 6., 7.]), array([1. , 2.5, 6. , 7. ]))
     """
-    kind = nap_type(obj)
-    if kind == "IntervalSet":
-        return intersect(obj, ep)
+    if not is_series_dataset(obj):
+        kind = nap_type(obj)
+        if kind == "IntervalSet":
+            return intersect(obj, ep)
+        if kind == "TsGroup":
+            return _restrict_group(obj, *bounds(ep))
     starts, ends = bounds(ep)
-    if kind == "TsGroup":
-        return _restrict_group(obj, starts, ends)
-    lo = search_times(obj, starts, side="left")
-    hi = search_times(obj, ends, side="right")
-    return with_support(take_times(obj, lo, hi), starts, ends)
+    data = series(obj, keep_dataset=True)
+    index = time_index(data)
+    lo = index.searchsorted(starts, side="left")
+    hi = index.searchsorted(ends, side="right")
+    return like_input(take_times(data, lo, hi, starts, ends), obj)
 
 
 def _restrict_group(group: xr.Dataset, starts: np.ndarray, ends: np.ndarray) -> xr.Dataset:
@@ -112,15 +118,17 @@ def spike_mask(t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarra
 
 
 def get(
-    obj: xr.DataArray, start: float, end: float | None = None
-) -> xr.DataArray:
+    obj: xr.DataArray | xr.Dataset, start: float, end: float | None = None
+) -> xr.DataArray | xr.Dataset:
     """Samples with ``start <= t <= end``, or the one sample closest to ``start``.
 
     Without ``end`` the result has no ``time`` dimension (``time`` becomes a scalar
     coordinate), as pynapple returns a single value; on a tie the later sample wins.
 
-    The time support is left unchanged (use :func:`restrict` to change it). On lazily
-    loaded data only that window is read.
+    As in pynapple, the time support is left unchanged; ``obj.sel(time=slice(start,
+    end))`` gives the same samples with the support cut to ``[start, end]`` (use
+    :func:`restrict` to set any support). On lazily loaded data only that window is
+    read.
 
     Examples
     --------
@@ -131,22 +139,34 @@ def get(
     >>> float(nap.get(x, 3.4).time)
     3.0
     """
-    if nap_type(obj) in ("TsGroup", "IntervalSet"):
+    if not is_series_dataset(obj) and nap_type(obj) in ("TsGroup", "IntervalSet"):
         raise TypeError("get() works on time series; use restrict() on a TsGroup")
-    n = obj.sizes[TIME]
+    start = _bound(start, "start")
+    data = series(obj, keep_dataset=True)
+    index = time_index(data)
+    n = index.size
     if end is None:
         if n == 0:
             raise ValueError("get() on an empty time series")
-        i = int(search_times(obj, [start])[0])
-        if i == n or (i > 0 and start - times_at(obj, [i - 1])[0]
-                      < times_at(obj, [i])[0] - start):
+        i = int(index.searchsorted([start])[0])
+        if i == n or (i > 0 and start - index.times_at([i - 1])[0]
+                      < index.times_at([i])[0] - start):
             i -= 1
-        return obj.isel({TIME: i})
+        return data.isel({TIME: i})
+    end = _bound(end, "end")
     if end < start:
         raise ValueError(f"end ({end}) must not precede start ({start})")
-    lo = search_times(obj, [start], side="left")[0]
-    hi = search_times(obj, [end], side="right")[0]
-    out = obj.isel({TIME: slice(int(lo), int(hi))})
-    # isel gave ``out`` its own attrs dict: set the support there, no second copy
-    out.attrs[SUPPORT_ATTR] = encode_support(*support_bounds(obj))
-    return out
+    lo = int(index.searchsorted([start], side="left")[0])
+    hi = int(index.searchsorted([end], side="right")[0])
+    out = data.isel({TIME: slice(lo, hi)})
+    return like_input(set_index(out, time_index(out).with_support(*index.support)), obj)
+
+
+def _bound(value: Any, what: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a number of seconds, got {value!r}") from None
+    if not np.isfinite(value):
+        raise ValueError(f"{what} must be finite, got {value}")
+    return value

@@ -10,7 +10,7 @@ import xarray as xr
 
 from xr_nap.core.blocks import reduce_time
 from xr_nap.core.intervals import interval_set, positions_in
-from xr_nap.core.time_series import TIME, nap_type, support_bounds, times, with_support
+from xr_nap.core.time_series import TIME, nap_type, series, support_bounds, times, with_support
 
 __all__ = ["threshold"]
 
@@ -38,13 +38,18 @@ def threshold(
     >>> import numpy as np, xr_nap as nap
     >>> x = nap.tsd(np.arange(6.0), [0, 5, 6, 0, 0, 7])
     >>> y = nap.threshold(x, 1)
-    >>> y.time.values, y.attrs["time_support"]
+    >>> y.time.values, y.time.attrs["time_support"]
     (array([1., 2., 5.]), array([0.5, 2.5, 4.5, 5. ]))
     """
     if method not in _COMPARE:
         raise ValueError(f"Method {method} for thresholding is not accepted.")
+    obj = series(obj)
     if nap_type(obj) != "Tsd":
         raise TypeError("threshold works on a 1-D time series (Tsd)")
+    if obj.dtype.kind not in "iufb":
+        raise TypeError(f"threshold compares real numbers; this series holds {obj.dtype}")
+    if not np.isfinite(float(thr)):
+        raise ValueError(f"thr must be a finite number, got {thr!r}")
     t = times(obj)
     compare = _COMPARE[method]
     # only the boolean mask is kept in memory; lazy data are compared block by block

@@ -1,13 +1,15 @@
 """Constructors and accessors for xr-nap's data model.
 
-Every time series is an :class:`xarray.DataArray` whose first dimension is ``time``
-(float64 seconds). A group of spike trains is a CF contiguous ragged
-:class:`xarray.Dataset`. The time support is stored in ``attrs["time_support"]`` as one
-interleaved float64 array ``[s0, e0, s1, e1, ...]``; a missing attribute means "from
-the first to the last sample".
+Every time series is an :class:`xarray.DataArray` with a ``time`` dimension (float64
+seconds) whose coordinate carries a :class:`~xr_nap.core.time_index.TimeIndex`: the
+sample times and the time support, kept true by xarray's own operations (see
+:mod:`xr_nap.core.time_index`). A group of spike trains is a CF contiguous ragged
+:class:`xarray.Dataset`; it and interval sets keep their support in
+``attrs["time_support"]`` (they have no time index).
 
-The pynapple class an object corresponds to is written in ``attrs["nap_type"]`` and, when
-that attribute has been lost, inferred from the layout (see :func:`nap_type`).
+The pynapple class of a DataArray follows from its layout (1-D Tsd, 2-D TsdFrame,
+3-D+ TsdTensor); a ``Ts`` (times without data: its values are its own times) is marked
+by ``attrs["nap_type"] = "Ts"``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ from xr_nap.core.intervals import (
     positions_in,
 )
 from xr_nap.core.metadata import plain_array
+from xr_nap.core.time_index import (
+    TimeIndex,
+    check_support,
+    default_support,
+    set_index,
+    time_coords,
+    time_index,
+)
+from xr_nap.errors import TimeAxisError, XrNapError
 
 TIME = "time"
 UNIT = "unit"
@@ -49,6 +60,9 @@ __all__ = [
     "times",
     "unit_spike_times",
     "select_units",
+    "series",
+    "set_time_index",
+    "to_seconds",
 ]
 
 
@@ -63,19 +77,29 @@ def as_time_array(t: Any, what: str = "t") -> np.ndarray:
     """
     if isinstance(t, xr.DataArray):
         t = t.values
-    arr = np.asarray(t, dtype=np.float64)
+    arr = np.asarray(t)
+    if arr.dtype.kind in "mM":
+        raise TimeAxisError(f"{what} holds {arr.dtype} values, not seconds: convert them "
+                            "explicitly (xr_nap.to_seconds, or (t - t[0]) / "
+                            "np.timedelta64(1, 's'))")
+    if arr.dtype.kind == "c":
+        raise TimeAxisError(f"{what} must be real numbers of seconds, got {arr.dtype}")
+    try:
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError) as err:
+        raise TimeAxisError(f"{what} must be numbers of seconds: {err}") from None
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1:
         raise ValueError(f"{what} must be 1-D, got shape {arr.shape}")
     if arr.size and not np.isfinite(arr).all():
         bad = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise ValueError(f"{what} must be finite; {what}[{bad}] = {arr[bad]}")
+        raise TimeAxisError(f"{what} must be finite; {what}[{bad}] = {arr[bad]}")
     if arr.size > 1:
         dec = np.flatnonzero(arr[1:] < arr[:-1])
         if dec.size:
             i = int(dec[0])
-            raise ValueError(
+            raise TimeAxisError(
                 f"{what} must be sorted in increasing order; {what}[{i}] = {arr[i]!r} > "
                 f"{what}[{i + 1}] = {arr[i + 1]!r} (sort times and data together first)"
             )
@@ -100,42 +124,23 @@ def _is_duck_dask(d: Any) -> bool:
     return type(d).__module__.startswith("dask.")
 
 
-def _with_support(
-    obj: xr.DataArray, t: np.ndarray, time_support: Any
-) -> xr.DataArray:
-    """Store the time support; drop samples outside it (pynapple does the same).
-
-    Without one, the support is [first, last sample] (empty for fewer than two
-    distinct times, as pynapple drops zero-length intervals).
-    """
+def _time_coords(t: np.ndarray, time_support: Any) -> tuple[xr.Coordinates, np.ndarray | None]:
+    """The time coordinate for ``t`` and the support, and the positions of the samples
+    inside the support (``None`` when all are: pynapple drops the others)."""
     if time_support is None:
-        return obj.assign_attrs({SUPPORT_ATTR: encode_support(*_span(t[:1], t[-1:]))})
+        return time_coords(t), None
     starts, ends = bounds(time_support)
     keep = drop_outside(t, starts, ends)
-    if keep is not None:
-        obj = obj.isel({TIME: keep})
-    return obj.assign_attrs({SUPPORT_ATTR: encode_support(starts, ends)})
+    return time_coords(t if keep is None else t[keep], starts, ends), keep
 
 
 def _span(firsts: Any, lasts: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The default support: earliest to latest time, empty when that has no length
-    (pynapple drops zero-length intervals)."""
+    """The default support of several trains: earliest to latest time."""
     firsts = np.asarray(firsts, dtype=np.float64)
     lasts = np.asarray(lasts, dtype=np.float64)
-    if firsts.size and lasts.max() > firsts.min():
-        return np.array([firsts.min()]), np.array([lasts.max()])
-    return np.empty(0), np.empty(0)
-
-
-def time_coords(t: np.ndarray, copy: bool = True) -> xr.Coordinates:
-    """The indexed ``time`` coordinate (seconds) for the sorted float64 times ``t``.
-
-    ``copy=False`` shares ``t`` (for arrays xr-nap has just built itself).
-    """
-    index = PandasIndex(pd.Index(t, copy=copy), TIME)
-    coords = xr.Coordinates.from_xindex(index)
-    coords[TIME].attrs["units"] = "s"
-    return coords
+    if not firsts.size:
+        return np.empty(0), np.empty(0)
+    return default_support(float(firsts.min()), float(lasts.max()), 2)
 
 
 # --------------------------------------------------------------------------- constructors
@@ -176,8 +181,8 @@ def tsd(
     >>> x = nap.tsd([0.0, 1.0, 2.0], [10, 11, 12], time_support=(0.5, 2.0))
     >>> x.values
     array([11, 12])
-    >>> x.attrs["time_support"]
-    array([0.5, 2. ])
+    >>> nap.time_support(x).end.values
+    array([2.])
     """
     t = as_time_array(t)
     data = _as_data(d)
@@ -193,12 +198,21 @@ def tsd(
     dims = tuple(dims)
     if len(dims) != ndim or dims[0] != TIME:
         raise ValueError(f"dims must have {ndim} names starting with 'time', got {dims}")
-    all_coords = time_coords(t)
+    _check_values(data, "d")
+    tcoords, keep = _time_coords(t, time_support)
+    if keep is not None:
+        data = data[keep]
+    attrs = {k: v for k, v in (attrs or {}).items() if k not in (SUPPORT_ATTR, TYPE_ATTR)}
+    out = xr.DataArray(data, dims=dims, name=name, attrs=attrs, coords=tcoords)
     if coords:
-        all_coords.update(coords)
-    kind = "Tsd" if ndim == 1 else "TsdFrame" if ndim == 2 else "TsdTensor"
-    out = xr.DataArray(data, dims=dims, name=name, attrs={TYPE_ATTR: kind, **(attrs or {})})
-    return _with_support(out.assign_coords(all_coords), t, time_support)
+        out = out.assign_coords({k: v for k, v in coords.items() if k != TIME})
+    return out
+
+
+def _check_values(data: Any, what: str) -> None:
+    if np.dtype(data.dtype).kind == "V":
+        raise XrNapError(f"{what} has a structured dtype {data.dtype}; give plain columns "
+                         "(one column per field)")
 
 
 def tsd_frame(
@@ -265,11 +279,9 @@ def ts(t: Any, time_support: Any = None, *, name: Hashable | None = None) -> xr.
     ('Ts', [0.1, 0.5, 0.9])
     """
     t = as_time_array(t)
-    out = xr.DataArray(
-        t, dims=(TIME,), coords=time_coords(t), name=name,
-        attrs={TYPE_ATTR: "Ts", "units": "s"},
-    )
-    return _with_support(out, t, time_support)
+    tcoords, keep = _time_coords(t, time_support)
+    return xr.DataArray(t if keep is None else t[keep], dims=(TIME,), coords=tcoords,
+                        name=name, attrs={TYPE_ATTR: "Ts", "units": "s"})
 
 
 def ts_group(
@@ -307,19 +319,33 @@ def ts_group(
     if not isinstance(units, Mapping):
         units = dict(enumerate(units))
     ids = list(units)
-    try:
-        order = np.argsort(np.asarray(ids), kind="stable")
-    except TypeError as err:
-        raise ValueError(f"unit ids must be sortable, got {ids!r}") from err
+    order = np.argsort(_unit_ids(ids), kind="stable")
     ids = [ids[i] for i in order]
     trains = [_unit_times(units[k], k) for k in ids]
     if time_support is None:  # first to last spike of all units, as pynapple
         starts, ends = _span([x[0] for x in trains if x.size],
                              [x[-1] for x in trains if x.size])
+        if not starts.size and any(x.size for x in trains):
+            raise XrNapError("the spikes span no time (every spike at the same time): "
+                             "pass a time_support")
     else:
         starts, ends = bounds(time_support)
     trains = [x[positions_in(x, starts, ends)] for x in trains]
     return _ragged_dataset(np.asarray(ids), trains, starts, ends, metadata)
+
+
+def _unit_ids(ids: list) -> np.ndarray:
+    """Unit ids as one numpy array: all integers or all strings, never a silent mix."""
+    kinds = {"int" if isinstance(k, int | np.integer) and not isinstance(k, bool | np.bool_)
+             else "str" if isinstance(k, str | np.str_) else type(k).__name__ for k in ids}
+    if len(kinds) > 1 or not kinds <= {"int", "str"}:
+        raise XrNapError(f"unit ids must be all integers or all strings, got "
+                         f"{sorted(kinds)}: {ids[:5]!r}")
+    arr = np.asarray(ids)
+    if arr.dtype.kind in "iu" and np.unique(arr).size != arr.size or \
+            arr.dtype.kind == "U" and len(set(ids)) != len(ids):
+        raise XrNapError(f"unit ids must be unique, got {ids!r}")
+    return arr
 
 
 def _unit_times(x: Any, key: Any) -> np.ndarray:
@@ -415,8 +441,9 @@ def _metadata_coords(
 def nap_type(obj: xr.DataArray | xr.Dataset) -> str:
     """The pynapple class ``obj`` stands for.
 
-    One of ``"Ts"``, ``"Tsd"``, ``"TsdFrame"``, ``"TsdTensor"``, ``"TsGroup"``,
-    ``"IntervalSet"``; read from ``attrs["nap_type"]`` or inferred from the layout.
+    One of ``"Ts"``, ``"Tsd"``, ``"TsdFrame"``, ``"TsdTensor"`` (a DataArray with a
+    ``time`` dimension, anywhere among its dims), ``"TsGroup"``, ``"IntervalSet"``
+    (Datasets, recognised by their variables).
 
     Raises
     ------
@@ -426,70 +453,193 @@ def nap_type(obj: xr.DataArray | xr.Dataset) -> str:
     if isinstance(obj, xr.Dataset):
         if "spike_time" in obj.variables and "row_size" in obj.variables:
             return "TsGroup"
-        if "start" in obj.variables and "end" in obj.variables:
+        if "start" in obj.variables and "end" in obj.variables and TIME not in obj.dims:
             return "IntervalSet"
+        hint = (" It holds time series: pick one (ds['name']) or use a function that takes "
+                "a Dataset of series (restrict, get, bin_average, time_support)"
+                if TIME in obj.dims else "")
         raise TypeError(
             "this Dataset is neither a TsGroup (spike_time + row_size) nor an interval set "
-            f"(start + end); it has variables {sorted(map(str, obj.variables))}"
+            f"(start + end); it has variables {sorted(map(str, obj.variables))}.{hint}"
         )
     if not isinstance(obj, xr.DataArray):
         raise TypeError(f"expected an xarray DataArray or Dataset, got {type(obj).__name__}")
-    if not obj.dims or obj.dims[0] != TIME:
-        raise TypeError(f"a time series needs 'time' as its first dimension, got {obj.dims}")
-    kind = obj.attrs.get(TYPE_ATTR)
-    if kind == "Ts":
+    if TIME not in obj.dims:
+        raise TypeError(f"a time series needs a 'time' dimension, got dims {obj.dims}")
+    if obj.ndim == 1 and obj.attrs.get(TYPE_ATTR) == "Ts":
         return "Ts"
     return "Tsd" if obj.ndim == 1 else "TsdFrame" if obj.ndim == 2 else "TsdTensor"
 
 
-def times(obj: xr.DataArray) -> np.ndarray:
-    """The sample times of a time series as a float64 numpy array (seconds)."""
-    if TIME not in obj.coords:
-        raise TypeError(f"object has no 'time' coordinate (dims {obj.dims})")
-    return np.asarray(obj[TIME].values, dtype=np.float64)
+def is_series_dataset(obj: Any) -> bool:
+    """A Dataset of time series sharing one time axis (e.g. an NWB object opened with
+    ``xr.open_dataset``), rather than a TsGroup or an interval set."""
+    return isinstance(obj, xr.Dataset) and TIME in obj.dims and not (
+        "spike_time" in obj.variables and "row_size" in obj.variables)
 
 
-def search_times(obj: xr.DataArray, values: Any, side: str = "left") -> np.ndarray:
-    """``np.searchsorted(times(obj), values, side)``, without materialising a lazy index.
+def series(obj: xr.DataArray | xr.Dataset, *, keep_dataset: bool = False
+           ) -> xr.DataArray | xr.Dataset:
+    """``obj`` ready for xr-nap's functions: xr-nap's time index on ``time`` (the
+    coordinate checked, an encoded support adopted only if it still fits) and ``time``
+    the first dimension.
 
-    A time index that knows how to search itself (the rate-based index of NWB series
-    has a ``searchsorted`` method) is asked directly, so a 1e8-sample series is never
-    expanded to an 800 MB float64 array.
+    A Dataset holding one time series gives that DataArray (its Dataset attrs merged
+    in), unless ``keep_dataset``. TsGroups and interval sets are returned as they are.
+
+    Raises
+    ------
+    TimeAxisError
+        If the time coordinate cannot be used as sorted, finite seconds.
     """
-    index = obj.xindexes.get(TIME)
-    finder = getattr(index, "searchsorted", None)
-    if finder is not None:
-        return np.asarray(finder(values, side=side), dtype=np.int64)
-    return np.searchsorted(times(obj), values, side=side)
+    if isinstance(obj, xr.Dataset):
+        if not is_series_dataset(obj):
+            return obj
+        if not keep_dataset:
+            names = [k for k, v in obj.data_vars.items() if TIME in v.dims]
+            if len(names) != 1:
+                raise TypeError(f"this Dataset holds {len(names)} time series {names}; pick "
+                                "one (ds['name'])")
+            var = obj[names[0]]
+            obj = var.assign_attrs({k: v for k, v in obj.attrs.items() if k not in var.attrs})
+    elif not isinstance(obj, xr.DataArray):
+        raise TypeError(f"expected an xarray DataArray or Dataset, got {type(obj).__name__}")
+    if not isinstance(obj.xindexes.get(TIME), TimeIndex):
+        obj = set_index(obj, time_index(obj))
+    if isinstance(obj, xr.DataArray):
+        if obj.dims[0] != TIME:
+            obj = obj.transpose(TIME, ...)
+        stale = [k for k in (SUPPORT_ATTR, TYPE_ATTR) if k in obj.attrs]
+        if stale and stale != [TYPE_ATTR] or obj.attrs.get(TYPE_ATTR, "Ts") != "Ts":
+            # xr-nap 0.1 kept these in attrs; the index holds the support now
+            obj = obj.copy(deep=False)
+            obj.attrs = {k: v for k, v in obj.attrs.items() if k != SUPPORT_ATTR and (
+                k != TYPE_ATTR or v == "Ts")}
+    elif any(v.dims[:1] != (TIME,) for v in obj.data_vars.values() if TIME in v.dims):
+        obj = obj.transpose(TIME, ...)
+    return obj
 
 
-def times_at(obj: xr.DataArray, positions: Any) -> np.ndarray:
+def like_input(result: Any, original: Any) -> Any:
+    """``result`` with its dims in the order of ``original``'s where both have the same
+    dims (a function given ``(column, time)`` returns ``(column, time)``)."""
+    if isinstance(result, xr.DataArray) and isinstance(original, xr.DataArray) and \
+            result.dims != original.dims and set(result.dims) == set(original.dims):
+        return result.transpose(*original.dims)
+    return result
+
+
+def set_time_index(obj: xr.DataArray | xr.Dataset, time_support: Any = None
+                   ) -> xr.DataArray | xr.Dataset:
+    """Put xr-nap's time index on the ``time`` coordinate of any xarray object.
+
+    Use it on objects read with xarray's own engines (``xr.open_dataset(path)``) or
+    built by hand, so that ``.sel``, ``.isel``, ``xr.concat`` and alignment keep the
+    time support true from then on (xr-nap's functions do the same check on every
+    call, but xarray's own operations on a plain index cannot). The coordinate must
+    hold sorted, finite seconds. The support is ``time_support`` if given (samples
+    outside it are dropped, as pynapple does), else the one encoded in the
+    coordinate's ``time_support`` attribute if it still fits the samples, else the
+    first to the last sample.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, xr_nap as nap
+    >>> da = xr.DataArray(np.arange(4.0), dims="time", coords={"time": [0.0, 1, 2, 3]})
+    >>> x = nap.set_time_index(da, time_support=(0.5, 3))
+    >>> x.time.values, nap.time_support(x.sel(time=slice(2, None))).start.values
+    (array([1., 2., 3.]), array([2.]))
+    """
+    obj = series(obj, keep_dataset=True)
+    if time_support is None:
+        return obj
+    starts, ends = bounds(time_support)
+    obj = obj.isel({TIME: positions_in(times(obj), starts, ends)})
+    return with_support(obj, starts, ends)
+
+
+def to_seconds(obj: xr.DataArray | xr.Dataset, origin: Any = "first"
+               ) -> xr.DataArray | xr.Dataset:
+    """Convert a datetime64/timedelta64 ``time`` coordinate to float seconds.
+
+    Parameters
+    ----------
+    obj : DataArray or Dataset
+        Its ``time`` coordinate holds datetime64 or timedelta64 values.
+    origin : "first", "epoch", or a date
+        What time zero is: the first sample (default), 1970-01-01, or any value
+        ``numpy.datetime64`` accepts. timedelta64 values are seconds since zero.
+
+    Returns
+    -------
+    DataArray or Dataset
+        ``time`` in float64 seconds, with xr-nap's time index; the origin is kept in
+        the coordinate's ``time_origin`` attribute (ISO 8601).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, xr_nap as nap
+    >>> t = np.array(["2024-01-01T00:00:00", "2024-01-01T00:00:01.5"], dtype="datetime64[ns]")
+    >>> x = nap.to_seconds(xr.DataArray([1.0, 2.0], dims="time", coords={"time": t}))
+    >>> x.time.values, x.time.attrs["time_origin"]
+    (array([0. , 1.5]), '2024-01-01T00:00:00.000000000')
+    """
+    if TIME not in obj.coords:
+        raise TimeAxisError("object has no 'time' coordinate")
+    raw = obj[TIME].values
+    attrs = {k: v for k, v in obj[TIME].attrs.items() if k not in ("units", "calendar")}
+    if raw.dtype.kind == "M":
+        if origin == "first":
+            zero = raw[0] if raw.size else np.datetime64(0, "ns")
+        elif origin == "epoch":
+            zero = np.datetime64(0, "ns")
+        else:
+            zero = np.datetime64(origin)
+        if np.isnat(zero):
+            raise TimeAxisError("the time origin is NaT: give origin= explicitly")
+        seconds = (raw - zero) / np.timedelta64(1, "s")
+        attrs["time_origin"] = str(np.datetime64(zero, "ns"))
+    elif raw.dtype.kind == "m":
+        seconds = raw / np.timedelta64(1, "s")
+    else:
+        raise TimeAxisError(f"'time' holds {raw.dtype} values, not datetime64/timedelta64")
+    out = obj.drop_indexes(TIME).assign_coords(
+        {TIME: xr.Variable(obj[TIME].dims, seconds.astype(np.float64), attrs)})
+    return series(out, keep_dataset=True)
+
+
+def times(obj: xr.DataArray | xr.Dataset) -> np.ndarray:
+    """The sample times of a time series as a float64 numpy array (seconds)."""
+    return time_index(obj).values
+
+
+def search_times(obj: xr.DataArray | xr.Dataset, values: Any, side: str = "left"
+                 ) -> np.ndarray:
+    """``np.searchsorted(times(obj), values, side)``, without materialising a lazy index
+    (a 1e8-sample rate-based series is never expanded to an 800 MB float64 array)."""
+    return np.asarray(time_index(obj).searchsorted(values, side=side), dtype=np.int64)
+
+
+def times_at(obj: xr.DataArray | xr.Dataset, positions: Any) -> np.ndarray:
     """Sample times of ``obj`` at integer ``positions`` (lazy indexes stay lazy)."""
-    index = obj.xindexes.get(TIME)
-    at = getattr(index, "times_at", None)
-    if at is not None:
-        return at(positions)
-    return times(obj)[positions]
+    return time_index(obj).times_at(positions)
 
 
 def support_bounds(obj: xr.DataArray | xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """``(starts, ends)`` of the time support of ``obj`` as float64 arrays."""
-    kind = nap_type(obj)
-    if kind == "IntervalSet":
-        return bounds(obj)
-    raw = obj.attrs.get(SUPPORT_ATTR)
-    if raw is not None:
+    if isinstance(obj, xr.Dataset) and not is_series_dataset(obj):
+        if nap_type(obj) == "IntervalSet":
+            return bounds(obj)
+        raw = obj.attrs.get(SUPPORT_ATTR)
+        if raw is None:  # first to last spike, as when built
+            t = np.asarray(obj["spike_time"].values, dtype=np.float64)
+            return _span(t.min(), t.max()) if t.size else _span([], [])
         arr = np.asarray(raw, dtype=np.float64).reshape(-1)
         if arr.size % 2:
-            raise ValueError(
-                f"attrs['time_support'] must hold start/end pairs, got {arr.size} values"
-            )
-        return arr[0::2].copy(), arr[1::2].copy()
-    if kind == "TsGroup":
-        t = np.asarray(obj["spike_time"].values, dtype=np.float64)
-    else:
-        t = times_at(obj, [0, obj.sizes[TIME] - 1]) if obj.sizes[TIME] else np.empty(0)
-    return _span(t, t)
+            raise XrNapError(f"this TsGroup's attrs['time_support'] must hold start/end "
+                             f"pairs, got {arr.size} values")
+        return check_support(arr[0::2], arr[1::2], "this TsGroup's attrs['time_support']")
+    return time_index(obj).support
 
 
 def time_support(obj: xr.DataArray | xr.Dataset) -> xr.Dataset:
@@ -506,8 +656,11 @@ def time_support(obj: xr.DataArray | xr.Dataset) -> xr.Dataset:
 
 
 def with_support(obj: Any, starts: np.ndarray, ends: np.ndarray) -> Any:
-    """Return ``obj`` with ``attrs["time_support"]`` set (no data copied)."""
-    return obj.assign_attrs({SUPPORT_ATTR: encode_support(starts, ends)})
+    """Return ``obj`` with its time support replaced (no data copied): in the time
+    index of a time series, in the attrs of a TsGroup."""
+    if isinstance(obj, xr.Dataset) and not is_series_dataset(obj):
+        return obj.assign_attrs({SUPPORT_ATTR: encode_support(starts, ends)})
+    return set_index(obj, time_index(obj).with_support(starts, ends))
 
 
 def unit_offsets(group: xr.Dataset) -> np.ndarray:

@@ -11,13 +11,14 @@ from xr_nap.core.blocks import in_memory, is_dask, take_rows
 from xr_nap.core.intervals import bounds, ranges
 from xr_nap.core.time_series import (
     TIME,
+    like_input,
     nap_type,
     search_times,
+    series,
     support_bounds,
     times,
     times_at,
     tsd,
-    with_support,
 )
 
 __all__ = ["value_from"]
@@ -61,6 +62,8 @@ def value_from(
     """
     if mode not in ("closest", "before", "after"):
         raise ValueError(f"mode must be 'closest', 'before' or 'after', got {mode!r}")
+    original = data
+    obj, data = series(obj), series(data)
     if nap_type(data) in ("TsGroup", "IntervalSet") or nap_type(obj) in ("TsGroup", "IntervalSet"):
         raise TypeError("value_from works between time series (DataArrays with a time dim)")
     starts, ends = support_bounds(data) if ep is None else bounds(ep)
@@ -93,5 +96,6 @@ def value_from(
         full[ok] = values
         values = full
     coords = {c: v for c, v in data.coords.items() if TIME not in v.dims}
-    out = tsd(t, values, dims=data.dims, coords=coords, name=data.name, attrs=data.attrs)
-    return with_support(out, starts, ends)
+    out = tsd(t, values, (starts, ends), dims=data.dims, coords=coords, name=data.name,
+              attrs=data.attrs)
+    return like_input(out, original)

@@ -72,6 +72,7 @@ from xr_nap.core.time_series import (
     UNIT,
     _ragged_flat,
     nap_type,
+    series,
     support_bounds,
     ts,
     tsd,
@@ -131,7 +132,7 @@ class SafeUnpickler(pickle.Unpickler):
     >>> SafeUnpickler(io.BytesIO(pickle.dumps(print))).load()  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    xr_nap.io.npz.UnsafeNPZError: refusing to unpickle builtins.print: ...
+    xr_nap.errors.UnsafeNPZError: refusing to unpickle builtins.print: ...
     """
 
     _ALLOWED = _allowed_globals()
@@ -819,6 +820,7 @@ def save(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike) -> Path:
     >>> back.end.values, back.label.values
     (array([ 5., 20.]), array(['a', 'b'], dtype='<U1'))
     """
+    obj = series(obj)
     kind = nap_type(obj)
     if kind == "TsGroup":
         members = _group_members(obj)
@@ -846,7 +848,7 @@ class NPZBackendEntrypoint(BackendEntrypoint):
     >>> import tempfile, pathlib, xarray as xr, xr_nap as nap
     >>> path = nap.save(nap.tsd([0.0, 1.0], [1.5, 2.5]), pathlib.Path(tempfile.mkdtemp()) / "x")
     >>> ds = xr.open_dataset(path, engine="nap_npz")
-    >>> ds.data.attrs["nap_type"], ds.data.values
+    >>> nap.nap_type(ds.data), ds.data.values
     ('Tsd', array([1.5, 2.5]))
     """
 

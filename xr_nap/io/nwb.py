@@ -31,7 +31,7 @@ Where xr-nap differs from pynapple (on purpose):
   ``var.encoding["dtype"]`` the raw dtype. An ElectricalSeries' ``channel_conversion``
   multiplies each column too (raw: ``attrs["channel_conversion"]``); having no CF
   packing, such a series is written back as floats. pynapple returns raw values.
-- Rate-based series get a lazy time index (:mod:`xr_nap.io.nwb_index`) with the exact
+- Rate-based series get a lazy time index (:mod:`xr_nap.core.time_index`) with the exact
   values of pynapple's ``starting_time + arange(n) / rate``.
 - Unsorted timestamps are sorted together with their data (with a warning); pynapple
   sorts the timestamps only, so its values end up on the wrong times.
@@ -64,14 +64,13 @@ from xarray.core import indexing
 
 from xr_nap.core.intervals import interval_set
 from xr_nap.core.lazy import read_row_runs
+from xr_nap.core.time_index import rate_time_coords, time_coords
 from xr_nap.core.time_series import (
-    SUPPORT_ATTR,
     TYPE_ATTR,
     _ragged_dataset,
     _ragged_flat,
     ts,
 )
-from xr_nap.io.nwb_index import rate_time_coords
 from xr_nap.io.nwb_layout import (
     NWBObject,
     TableLayout,
@@ -247,11 +246,6 @@ def _meta(obj: NWBObject, g: h5py.Group) -> dict[str, Any]:
     return out
 
 
-def _support(t_first: float, t_last: float, n: int) -> np.ndarray:
-    """pynapple's default support: [first, last], empty if that has no length."""
-    return np.array([t_first, t_last]) if n > 1 and t_last > t_first else np.empty(0)
-
-
 def _timestamps(g: h5py.Group, where: str) -> np.ndarray:
     t = read_all(g["timestamps"], np.float64).reshape(-1)
     if not np.isfinite(t).all():
@@ -317,14 +311,12 @@ def _series(store: _Store, f: h5py.File, obj: NWBObject, mask_and_scale: bool) -
         order = _sort_order(t, where)
         if order is not None:
             t = t[order]
-        coords: Any = xr.Coordinates({"time": ("time", t, {"units": "s"})})
-        support = _support(t[0], t[-1], t.size) if t.size else np.empty(0)
+        coords: Any = time_coords(t)
     else:
         st = g["starting_time"]
         t0, rate = float(st[()]), float(st.attrs["rate"])
         coords = rate_time_coords(t0, rate, shape[0])
-        support = _support(t0, t0 + (shape[0] - 1) / rate, shape[0])
-    attrs: dict[str, Any] = {TYPE_ATTR: obj.kind, SUPPORT_ATTR: support}
+    attrs: dict[str, Any] = {TYPE_ATTR: obj.kind} if obj.kind == "Ts" else {}
     values: Any = np.empty(0, np.uint8)
     encoding: dict[str, Any] = {}
     if data is not None:
@@ -393,10 +385,7 @@ def _ts_dataset(name: str, t: np.ndarray, meta: dict, what: str,
     if order is not None:
         t = t[order]
         coords = {k: v[order] for k, v in (coords or {}).items()}
-    da = ts(t, time_support=_support(t[0], t[-1], t.size).reshape(-1, 2) if t.size else None,
-            name=name)
-    if SUPPORT_ATTR not in da.attrs:
-        da.attrs[SUPPORT_ATTR] = np.empty(0)
+    da = ts(t, name=name)
     if coords:
         da = da.assign_coords({k: ("time", v) for k, v in coords.items()})
     return da.to_dataset().assign_attrs(meta)

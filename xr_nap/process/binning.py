@@ -12,21 +12,23 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from xarray.indexes import PandasIndex
 
 from xr_nap.core.blocks import segment_sums
 from xr_nap.core.intervals import bounds, interval_of
+from xr_nap.core.time_index import time_index
 from xr_nap.core.time_series import (
     TIME,
     UNIT,
+    like_input,
     nap_type,
     search_times,
+    series,
     support_bounds,
     times,
     tsd,
     unit_offsets,
-    with_support,
 )
+from xr_nap.errors import check_output_size
 
 __all__ = ["count", "bin_average", "time_bins"]
 
@@ -60,6 +62,11 @@ def _left_edges(
     bin_size = float(bin_size)
     if not np.isfinite(bin_size) or bin_size <= 0:
         raise ValueError(f"bin_size must be a positive number, got {bin_size}")
+    with np.errstate(over="ignore"):
+        n_bins = float(np.sum((ends - starts) / bin_size)) + starts.size
+    # a few float64 arrays of one value per bin live at once
+    check_output_size(n_bins, 32, f"binning {float(np.sum(ends - starts)):.6g} s in bins of "
+                      f"{bin_size:.3g} s", "use a larger bin_size or shorter epochs")
     m = bins_per_interval(starts, ends, bin_size)
     total = int(m.sum())
     first = np.cumsum(m) - m
@@ -138,8 +145,7 @@ def _search_edges(obj, left, starts, ends, first, m):
     searched among that interval's samples only: a small, cache-resident search space
     makes this about twice as fast as one search over the whole series.
     """
-    index = obj.xindexes.get(TIME)
-    if not isinstance(index, PandasIndex) or starts.size > 4096:
+    if time_index(obj).is_rate or starts.size > 4096:
         return search_times(obj, left, side="left")
     t = times(obj)
     lo_k = np.searchsorted(t, starts, side="left")
@@ -187,6 +193,7 @@ def count(
     (array([0.5, 1.5, 2.5]), array([2, 1, 1]))
     """
     dtype = np.dtype(np.int64 if dtype is None else dtype)
+    obj = series(obj)
     starts, ends = _epochs(obj, ep)
     if nap_type(obj) == "TsGroup":
         return _count_group(obj, bin_size, starts, ends, dtype)
@@ -196,8 +203,7 @@ def count(
         centre = starts + (ends - starts) / 2
     else:
         lo, hi, centre = _bin_ranges(obj, starts, ends, bin_size)
-    out = tsd(centre, (hi - lo).astype(dtype), name=obj.name)
-    return with_support(out, starts, ends)
+    return tsd(centre, (hi - lo).astype(dtype), (starts, ends), name=obj.name)
 
 
 def _count_group(group, bin_size, starts, ends, dtype):
@@ -214,14 +220,16 @@ def _count_group(group, bin_size, starts, ends, dtype):
         b, inside = _bin_of(spikes, left, right, first, m, starts, ends, bin_size)
         centre = left + float(bin_size) / 2
     flat = b[inside] * n_units + unit_index[inside]
+    check_output_size(centre.size * n_units, dtype.itemsize, "the counts", "use a larger "
+                      "bin_size, shorter epochs or fewer units")
     counts = np.bincount(flat, minlength=centre.size * n_units).reshape(centre.size, n_units)
     coords = {UNIT: group[UNIT].values}
     for key in group.data_vars:
         var = group[key]
         if var.dims == (UNIT,) and key != "row_size":
             coords[key] = (UNIT, var.values)
-    out = tsd(centre, counts.astype(dtype, copy=False), dims=(TIME, UNIT), coords=coords)
-    return with_support(out, starts, ends)
+    return tsd(centre, counts.astype(dtype, copy=False), (starts, ends), dims=(TIME, UNIT),
+               coords=coords)
 
 
 def _bin_of(spikes, left, right, first, m, starts, ends, bin_size):
@@ -277,8 +285,11 @@ def bin_average(
     >>> nap.bin_average(x, 2.0).values
     array([ 2.,  6., 10.])
     """
+    original, obj = obj, series(obj)
     if nap_type(obj) in ("Ts", "TsGroup", "IntervalSet"):
         raise TypeError("bin_average needs a time series with data (Tsd/TsdFrame/TsdTensor)")
+    if obj.dtype.kind not in "biufc":
+        raise TypeError(f"bin_average averages numbers; this series holds {obj.dtype}")
     starts, ends = _epochs(obj, ep)
     lo, hi, centre = _bin_ranges(obj, starts, ends, bin_size)
     sums = segment_sums(obj, lo, hi)
@@ -286,5 +297,6 @@ def bin_average(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / n
     coords = {k: v for k, v in obj.coords.items() if TIME not in v.dims}
-    out = tsd(centre, mean, dims=obj.dims, coords=coords, name=obj.name, attrs=obj.attrs)
-    return with_support(out, starts, ends)
+    out = tsd(centre, mean, (starts, ends), dims=obj.dims, coords=coords, name=obj.name,
+              attrs=obj.attrs)
+    return like_input(out, original)

@@ -24,9 +24,12 @@ from xr_nap.core.intervals import bounds, positions_in, ranges
 from xr_nap.core.time_series import (
     TIME,
     _ragged_dataset,
+    as_time_array,
     nap_type,
+    series,
     support_bounds,
     times,
+    ts,
     tsd,
     unit_spike_times,
 )
@@ -90,7 +93,8 @@ def _event_times(events: Any) -> np.ndarray:
         return times(events)
     if isinstance(events, xr.Dataset):
         raise TypeError("events should be a time series (Ts/Tsd/...), not a Dataset")
-    return np.sort(np.asarray(events, dtype=np.float64).reshape(-1))
+    return as_time_array(np.sort(np.asarray(events, dtype=np.float64).reshape(-1)),
+                         "event times")
 
 
 def perievent(
@@ -135,6 +139,7 @@ def perievent(
     array([2., 3., 4., 5., 6.])
     """
     before, after = as_window(window, time_unit)
+    data = series(data)
     kind = nap_type(data)
     if kind == "TsGroup":
         return {uid: perievent(_single_ts(t, data), events, (before, after), "s", epochs)
@@ -150,11 +155,7 @@ def perievent(
 
 
 def _single_ts(t: np.ndarray, group: xr.Dataset) -> xr.DataArray:
-    from xr_nap.core.time_series import ts
-
-    out = ts(t)
-    return out.assign_attrs(time_support=group.attrs.get("time_support", out.attrs.get(
-        "time_support")))
+    return ts(t, time_support=support_bounds(group))
 
 
 def _align_spikes(t: np.ndarray, ev: np.ndarray, before: float, after: float) -> xr.Dataset:
@@ -173,7 +174,11 @@ def _align_continuous(data: xr.DataArray, ev: np.ndarray, before: float, after: 
     t = time_axis(data)  # a lazy time index stays lazy
     if t.size < 2:
         raise ValueError("perievent needs a continuous series with at least 2 samples")
-    lags, n0, n1 = lag_grid(before, after, t[1] - t[0])
+    step = float(t[1] - t[0])
+    if step <= 0:
+        raise ValueError(f"perievent takes its lag step from the first two samples, which "
+                         f"are both at {float(t[0])!r} s; drop the repeated time first")
+    lags, n0, n1 = lag_grid(before, after, step)
     s, e = support_bounds(data)
     elo, ehi = np.searchsorted(t, s, "left"), np.searchsorted(t, e, "right")
     ev = ev[positions_in(ev, s, e)]

@@ -39,6 +39,7 @@ from xr_nap.core.time_series import (
     TIME,
     UNIT,
     nap_type,
+    series,
     support_bounds,
     times,
     tsd,
@@ -102,7 +103,7 @@ def _lagged_sums(padded, first, n_lags, pair_unit, weight, n_units, block=4096):
     ``pairs x lags`` temporary beyond ``block`` pairs); pairs are sorted by unit.
     """
     columns = np.ascontiguousarray(padded.T)  # (F, rows): windows are contiguous
-    out = np.zeros((n_lags, n_units, columns.shape[0]))
+    out = np.zeros((n_lags, n_units, columns.shape[0]), dtype=padded.dtype)
     bounds_u = np.searchsorted(pair_unit, np.arange(n_units + 1))
     ones = bool(np.all(weight == 1))
     for f, column in enumerate(columns):
@@ -159,8 +160,11 @@ def event_triggered_average(
     >>> round(float(eta.sel(time=0.0, unit=0)), 6)
     0.170163
     """
+    feature, group = series(feature), series(group)
     if nap_type(feature) not in ("Tsd", "TsdFrame", "TsdTensor"):
         raise TypeError("feature should be a Tsd, TsdFrame or TsdTensor DataArray")
+    if feature.dtype.kind not in "biufc":
+        raise TypeError(f"feature must hold numbers, got {feature.dtype}")
     before, after = as_window(window, time_unit)
     bin_size = float(to_seconds(bin_size, time_unit))
     starts, ends = support_bounds(feature) if ep is None else bounds(ep)
@@ -183,7 +187,7 @@ def event_triggered_average(
     # pad each epoch with zeros so that a lag never reaches into the next epoch
     pad = max(n0, n1)
     shift = pad * (np.arange(starts.size) + 1)
-    padded = np.zeros((left.size + pad * (starts.size + 1), v.shape[1]))
+    padded = np.zeros((left.size + pad * (starts.size + 1), v.shape[1]), dtype=v.dtype)
     padded[np.arange(left.size) + shift[interval]] = v
     pos = pair_bin + shift[interval[pair_bin]]
 

@@ -36,10 +36,12 @@ from xr_nap.core.time_series import (
     TIME,
     UNIT,
     nap_type,
+    series,
     support_bounds,
     times,
     unit_offsets,
 )
+from xr_nap.errors import check_output_size
 from xr_nap.process.perievent import closest_rows
 
 __all__ = [
@@ -173,12 +175,13 @@ def _bin_edges(features, lo, hi, bins, range_, ndim):
         spec = bins[i]
         if np.ndim(spec) == 1:
             e = np.asarray(spec, dtype=np.float64)
-            if e.size < 2 or np.any(e[:-1] > e[1:]):
-                raise ValueError(f"bins[{i}] must hold at least 2 increasing edges")
+            if e.size < 2 or not np.isfinite(e).all() or np.any(e[:-1] > e[1:]):
+                raise ValueError(f"bins[{i}] must hold at least 2 finite, increasing edges")
             edges.append(e)
             continue
-        if np.ndim(spec) != 0 or int(spec) != spec or spec < 1:
+        if np.ndim(spec) != 0 or not np.isfinite(spec) or int(spec) != spec or spec < 1:
             raise ValueError(f"bins[{i}] must be a positive integer or a 1-D array of edges")
+        check_output_size(spec, 8, f"bins[{i}] = {spec}", "use fewer bins")
         if range_[i] is not None:
             first, last = (float(x) for x in range_[i])
             if first > last:
@@ -192,6 +195,8 @@ def _bin_edges(features, lo, hi, bins, range_, ndim):
         if first == last:
             first, last = first - 0.5, last + 0.5
         edges.append(np.linspace(first, last, int(spec) + 1))
+    check_output_size(np.prod([float(e.size - 1) for e in edges]), 24, "the feature bins",
+                      "use fewer bins")
     return edges
 
 
@@ -297,11 +302,20 @@ def tuning_curves(
     >>> tc.dims, tc.sel(unit=1).values[:3]
     (('unit', '0'), array([10., 10., 10.]))
     """
+    data = series(data)
     kind = nap_type(data)
     if kind not in ("TsGroup", "Ts", "Tsd", "TsdFrame"):
         raise TypeError(f"data should be a TsGroup, Ts, Tsd or TsdFrame, got a {kind}")
-    if not isinstance(features, xr.DataArray) or nap_type(features) not in ("Tsd", "TsdFrame"):
+    if not isinstance(features, xr.DataArray | xr.Dataset):
         raise TypeError("features should be a Tsd or TsdFrame DataArray")
+    features = series(features)
+    if nap_type(features) not in ("Tsd", "TsdFrame"):
+        raise TypeError("features should be a Tsd or TsdFrame DataArray")
+    if features.dtype.kind not in "biuf":
+        raise TypeError(f"features must be real numbers, got {features.dtype} (for complex "
+                        "values, bin their abs and angle, or real and imaginary parts)")
+    if kind != "TsGroup" and data.dtype.kind not in "biuf" and kind != "Ts":
+        raise TypeError(f"continuous data must be real numbers, got {data.dtype}")
     names = _feature_names(features, feature_names)
     ndim = len(names)
     scalar = np.isscalar(bins) or (isinstance(bins, np.ndarray) and bins.ndim == 0)
@@ -322,8 +336,10 @@ def tuning_curves(
     lo, hi = _epoch_rows(tf, starts, ends)
     if fs is None:
         fs = _sampling_rate(tf, lo, hi)
-    if not isinstance(fs, (int, float, np.floating, np.integer)):
+    elif not isinstance(fs, (int, float, np.floating, np.integer)) or isinstance(fs, bool):
         raise TypeError("fs should be a number (int or float)")
+    elif not (np.isfinite(fs) and fs > 0):
+        raise ValueError(f"fs must be a positive, finite sampling rate in Hz, got {fs}")
     edges = _bin_edges(features, lo, hi, bins, range, ndim)
     shape = tuple(e.size - 1 for e in edges)
 

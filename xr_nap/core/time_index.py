@@ -1,0 +1,791 @@
+"""The ``time`` index: sample times plus the time support, kept true by xarray itself.
+
+A pynapple object carries a *time support*, the intervals in which it was observed.
+xr-nap keeps it in a custom :class:`xarray.Index` on the ``time`` coordinate,
+:class:`TimeIndex`, next to the sample times, so that xarray's own operations update
+it:
+
+==========================================================  ============================
+operation                                                   support afterwards
+==========================================================  ============================
+``.sel(time=slice(a, b))``                                  support ∩ [a, b]
+``.isel`` (slice, positions, mask), ``where(drop=True)``,   support ∩ [first kept
+``dropna``                                                  sample, last kept sample]
+``xr.concat(..., "time")``                                  union of the supports
+alignment / arithmetic / ``xr.Dataset`` / ``xr.merge``      inner join: intersection;
+                                                            outer join: union
+``assign_coords(time=...)``, any new time coordinate        first to last sample
+reductions over time                                        no time dim, no support
+==========================================================  ============================
+
+A selection that keeps every sample in order (``da[:, 0]``, ``da.isel(time=slice(None))``)
+leaves the support as it is. A selection that leaves the times unsorted (a reversed
+slice, ``isel`` with shuffled positions) gives a plain pandas index: xr-nap functions
+then refuse the object until it is sorted again.
+
+The sample times are either a pandas index or, for a series sampled at a fixed rate
+(NWB ``starting_time`` + ``rate``), a :class:`RateTransform` that computes
+``t0 + i / rate`` on demand, so a 1e8-sample series never builds an 800 MB array
+unless its times are asked for.
+
+Files cannot hold an index. :meth:`TimeIndex.create_variables` therefore writes the
+support into the time coordinate's attributes, ``time_support = [s0, e0, s1, e1, ...]``
+(float64), with ``time_support_samples = [n, first, last]``: the samples it was written
+for. An object read back by xarray's own engines has a plain index; xr-nap adopts the
+encoded support (:func:`time_index`) only when the coordinate still has those samples.
+Otherwise the coordinate was changed after reading (sliced, concatenated, shifted) and
+the attribute is stale: xr-nap warns and uses the support clipped to the samples (when
+every sample lies inside it) or the first to last sample.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+# ``Index.sel`` must return an IndexSelResult; xarray documents it for custom indexes
+# but exports it only from its core package (the one private import of xr-nap)
+from xarray.core.indexing import IndexSelResult
+from xarray.indexes import CoordinateTransform, CoordinateTransformIndex, Index, PandasIndex
+
+from xr_nap.errors import StaleSupportWarning, TimeAxisError, warn
+
+__all__ = [
+    "TimeIndex",
+    "RateTransform",
+    "time_index",
+    "time_coords",
+    "rate_time_coords",
+    "SUPPORT_ATTR",
+    "SAMPLES_ATTR",
+]
+
+TIME = "time"
+SUPPORT_ATTR = "time_support"
+SAMPLES_ATTR = "time_support_samples"
+PRECISION = 1e-9  # seconds; a label this close to a sample time selects it (pynapple's)
+SECONDS = {None, "s", "sec", "second", "seconds"}
+_EMPTY = np.empty(0, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- supports
+def default_support(first: float, last: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """First to last sample; empty when that has no length (pynapple drops zero-length
+    intervals, so a single sample has an empty support)."""
+    if n > 1 and last > first:
+        return np.array([first], dtype=np.float64), np.array([last], dtype=np.float64)
+    return _EMPTY, _EMPTY
+
+
+def clip_support(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The support ∩ [lo, hi], zero-length pieces dropped."""
+    a = np.maximum(starts, lo)
+    b = np.minimum(ends, hi)
+    keep = b > a
+    return a[keep], b[keep]
+
+
+def intersect_supports(s1, e1, s2, e2) -> tuple[np.ndarray, np.ndarray]:
+    """Intersection of two sorted, disjoint interval lists (zero-length pieces dropped)."""
+    j_lo = np.searchsorted(e2, s1, side="right")
+    j_hi = np.searchsorted(s2, e1, side="left")
+    counts = np.maximum(j_hi - j_lo, 0)
+    i = np.repeat(np.arange(s1.size), counts)
+    j = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+         + np.repeat(j_lo, counts))
+    a, b = np.maximum(s1[i], s2[j]), np.minimum(e1[i], e2[j])
+    keep = b > a
+    return a[keep].astype(np.float64), b[keep].astype(np.float64)
+
+
+def union_supports(parts: Iterable[tuple[np.ndarray, np.ndarray]]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Union of interval lists; overlapping or touching intervals are merged."""
+    parts = list(parts)
+    starts = np.concatenate([p[0] for p in parts]) if parts else _EMPTY
+    ends = np.concatenate([p[1] for p in parts]) if parts else _EMPTY
+    if starts.size == 0:
+        return _EMPTY, _EMPTY
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], np.maximum.accumulate(ends[order])
+    new = np.ones(starts.size, dtype=bool)
+    new[1:] = starts[1:] > ends[:-1]
+    last = np.append(np.flatnonzero(new)[1:] - 1, starts.size - 1)
+    return starts[new].astype(np.float64), ends[last].astype(np.float64)
+
+
+def check_support(starts: Any, ends: Any, what: str = "time support"
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``(starts, ends)`` as float64 arrays, refused unless sorted, disjoint, finite and
+    of positive length (the form every interval set of xr-nap has)."""
+    s = np.asarray(starts, dtype=np.float64).reshape(-1)
+    e = np.asarray(ends, dtype=np.float64).reshape(-1)
+    if s.shape != e.shape:
+        raise ValueError(f"{what}: {s.size} starts but {e.size} ends")
+    if not (np.isfinite(s).all() and np.isfinite(e).all()):
+        raise ValueError(f"{what}: bounds must be finite")
+    if np.any(e <= s) or np.any(s[1:] <= e[:-1]):
+        raise ValueError(f"{what}: intervals must be sorted, disjoint and of positive length")
+    return s, e
+
+
+# --------------------------------------------------------------------------- rate grid
+class RateTransform(CoordinateTransform):
+    """``t(i) = t0 + (first + i * stride) / rate`` for ``i`` in ``range(size)``.
+
+    Keeping ``t0``, ``rate`` and integer positions (rather than a float start and
+    step) makes every label equal to pynapple's ``t0 + arange(n) / rate`` exactly,
+    also after slicing.
+    """
+
+    def __init__(self, t0: float, rate: float, size: int, coord_name: Hashable = TIME,
+                 dim: str = TIME, first: int = 0, stride: int = 1):
+        if not (math.isfinite(rate) and rate > 0):
+            raise ValueError(f"rate must be a positive finite number, got {rate!r}")
+        if not math.isfinite(t0):
+            raise ValueError(f"starting time must be finite, got {t0!r}")
+        if stride < 1:
+            raise ValueError(f"stride must be a positive integer, got {stride!r}")
+        super().__init__([coord_name], {dim: int(size)}, dtype=np.dtype(np.float64))
+        self.t0, self.rate = float(t0), float(rate)
+        self.first, self.stride = int(first), int(stride)
+
+    @property
+    def size(self) -> int:
+        return self.dim_size[self.dims[0]]
+
+    def forward(self, dim_positions: dict[str, Any]) -> dict[Hashable, Any]:
+        pos = np.asarray(dim_positions[self.dims[0]])
+        return {self.coord_names[0]: self.t0 + (self.first + pos * self.stride) / self.rate}
+
+    def reverse(self, coord_labels: dict[Hashable, Any]) -> dict[str, Any]:
+        labels = np.asarray(coord_labels[self.coord_names[0]], dtype=np.float64)
+        return {self.dims[0]: ((labels - self.t0) * self.rate - self.first) / self.stride}
+
+    def equals(self, other: CoordinateTransform, **kwargs: Any) -> bool:
+        return isinstance(other, RateTransform) and self.key() == other.key()
+
+    def key(self) -> tuple:
+        return (self.t0, self.rate, self.first, self.stride, self.size)
+
+    def time(self, i: int) -> float:
+        # Python floats are IEEE doubles: the same bits as forward(), without numpy's
+        # per-call cost on the few labels a window needs
+        return self.t0 + (self.first + i * self.stride) / self.rate
+
+    def times(self, positions: Any) -> np.ndarray:
+        return np.asarray(self.forward({self.dims[0]: positions})[self.coord_names[0]],
+                          dtype=np.float64)
+
+    def slice(self, sl: slice) -> RateTransform:
+        r = range(self.size)[sl]
+        return RateTransform(self.t0, self.rate, len(r), self.coord_names[0], self.dims[0],
+                             first=self.first + r.start * self.stride,
+                             stride=self.stride * r.step)
+
+    def _position(self, label: float) -> float:
+        return ((label - self.t0) * self.rate - self.first) / self.stride
+
+    def first_at_or_after(self, label: float) -> int:
+        if not math.isfinite(label):
+            return 0 if label < 0 else self.size
+        i = min(max(math.ceil(self._position(label)), 0), self.size)
+        while i > 0 and self.time(i - 1) >= label:  # undo float round-off
+            i -= 1
+        while i < self.size and self.time(i) < label:
+            i += 1
+        return i
+
+    def searchsorted(self, values: Any, side: str = "left") -> np.ndarray:
+        """``np.searchsorted(times, values, side)``, exactly, without the times."""
+        values = np.asarray(values, dtype=np.float64)
+        if values.size <= 4 and np.isfinite(values).all():  # e.g. a window: no numpy
+            if side == "left":
+                found = [self.first_at_or_after(v) for v in values.ravel().tolist()]
+            else:  # first position whose time is > v
+                found = [self.first_at_or_after(np.nextafter(v, np.inf))
+                         for v in values.ravel().tolist()]
+            return np.array(found, dtype=np.int64).reshape(values.shape)
+        top = self.size
+        with np.errstate(invalid="ignore"):
+            est = np.ceil(self.reverse({self.coord_names[0]: values})[self.dims[0]])
+        i = np.clip(np.nan_to_num(est, nan=top, posinf=top, neginf=0), 0, top).astype(np.int64)
+        before = (lambda t, v: t >= v) if side == "left" else (lambda t, v: t > v)
+        for _ in range(3):  # float round-off moves the estimate by one at most
+            back = (i > 0) & before(self.times(np.maximum(i - 1, 0)), values)
+            i -= back
+            ahead = (i < top) & ~before(self.times(np.minimum(i, top - 1)), values)
+            i += ahead
+            if not (back.any() or ahead.any()):
+                break
+        return i
+
+    def positions(self, labels: np.ndarray, method: str | None, tolerance: Any
+                  ) -> np.ndarray:
+        """Positions of ``labels`` (-1 where none), as ``pandas.Index.get_indexer``."""
+        labels = np.asarray(labels, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            pos = self.reverse({self.coord_names[0]: labels})[self.dims[0]]
+        slack = PRECISION * self.rate / self.stride
+        if method in ("pad", "ffill"):
+            idx = np.floor(pos + slack)
+        elif method in ("backfill", "bfill"):
+            idx = np.ceil(pos - slack)
+        elif method == "nearest":
+            idx = np.clip(np.rint(pos), 0, self.size - 1)
+        elif method is None:
+            idx = np.rint(pos)
+        else:
+            raise ValueError(f"unsupported method {method!r}")
+        idx = np.where(np.isfinite(idx), idx, -1).astype(np.int64)
+        ok = (idx >= 0) & (idx < self.size)
+        dist = np.abs(self.times(np.where(ok, idx, 0)) - labels)
+        limit = PRECISION if method is None else (np.inf if tolerance is None
+                                                  else float(tolerance))
+        ok &= dist <= limit
+        return np.where(ok, idx, -1)
+
+
+# --------------------------------------------------------------------------- time index
+class TimeIndex(Index):
+    """Sample times (pandas index or rate transform) and the time support.
+
+    Build one with :func:`time_coords`, :func:`rate_time_coords`, xr-nap's constructors
+    (``xr_nap.tsd`` ...), or on an existing coordinate with
+    ``obj.drop_indexes("time").set_xindex("time", TimeIndex)``, which validates the
+    times and adopts an encoded ``time_support`` attribute (see module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> x = nap.tsd(np.arange(10.0), np.arange(10), time_support=(0, 9))
+    >>> type(x.xindexes["time"]).__name__
+    'TimeIndex'
+    >>> nap.time_support(x.sel(time=slice(2.5, 20))).end.values
+    array([9.])
+    >>> x.isel(time=slice(3, 6)).time.attrs["time_support"]
+    array([3., 5.])
+    """
+
+    def __init__(self, times: PandasIndex | CoordinateTransformIndex,
+                 starts: Any = None, ends: Any = None):
+        self.times = times
+        if starts is None:
+            n = self.size
+            starts, ends = default_support(*(self.times_at([0, n - 1]) if n else (0.0, 0.0)),
+                                           n)
+        self.starts = np.asarray(starts, dtype=np.float64)
+        self.ends = np.asarray(ends, dtype=np.float64)
+        # the index a label slice computed, for the positional isel xarray runs next
+        self._handoff: tuple[slice, TimeIndex] | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ basic facts
+    @property
+    def is_rate(self) -> bool:
+        """Whether the times are computed from a start and a rate (never stored)."""
+        return isinstance(self.times, CoordinateTransformIndex)
+
+    @property
+    def dim(self) -> str:
+        return self.times.transform.dims[0] if self.is_rate else self.times.dim
+
+    @property
+    def coord_name(self) -> Hashable:
+        return self.times.transform.coord_names[0] if self.is_rate else self.times.index.name
+
+    @property
+    def size(self) -> int:
+        return self.times.transform.size if self.is_rate else len(self.times.index)
+
+    @property
+    def values(self) -> np.ndarray:
+        """All sample times as float64 (built on demand for a rate-based index)."""
+        if self.is_rate:
+            return self.times.transform.times(np.arange(self.size))
+        return np.asarray(self.times.index.values, dtype=np.float64)
+
+    @property
+    def support(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(starts, ends)`` of the time support."""
+        return self.starts, self.ends
+
+    def searchsorted(self, values: Any, side: str = "left") -> np.ndarray:
+        """``np.searchsorted(times, values, side)`` without building a lazy index."""
+        if self.is_rate:
+            return self.times.transform.searchsorted(values, side)
+        return np.searchsorted(self.values, values, side=side)
+
+    def times_at(self, positions: Any) -> np.ndarray:
+        """Sample times at integer ``positions``."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if self.is_rate:
+            return self.times.transform.times(positions)
+        return self.values[positions]
+
+    def with_support(self, starts: Any, ends: Any) -> TimeIndex:
+        """The same times with another support."""
+        return TimeIndex(self.times, starts, ends)
+
+    def _with_times(self, times: PandasIndex | CoordinateTransformIndex, lo: float,
+                    hi: float) -> TimeIndex:
+        """``times`` (a selection of this index's) with the support ∩ [lo, hi]."""
+        return TimeIndex(times, *clip_support(self.starts, self.ends, lo, hi))
+
+    def _pandas(self) -> pd.Index:
+        return self.times.index if not self.is_rate else pd.Index(self.values,
+                                                                   name=self.coord_name)
+
+    def _as_pandas_index(self) -> PandasIndex:
+        return self.times if not self.is_rate else PandasIndex(self._pandas(), self.dim)
+
+    # ------------------------------------------------------------------ xarray API
+    @classmethod
+    def from_variables(cls, variables: Mapping[Any, xr.Variable], *,
+                       options: Mapping[str, Any]) -> TimeIndex:
+        if len(variables) != 1:
+            raise ValueError(f"a TimeIndex is built on one coordinate, got {list(variables)}")
+        name, var = next(iter(variables.items()))
+        if var.ndim != 1:
+            raise TimeAxisError(f"coordinate {name!r} must be 1-D, has dims {var.dims}")
+        t = checked_times(var, name)
+        index = PandasIndex(pd.Index(t, name=name), var.dims[0])
+        if "time_support" in options and options["time_support"] is not None:
+            starts, ends = options["time_support"]
+        else:
+            starts, ends = adopted_support(var.attrs, t, name)
+        return cls(index, starts, ends)
+
+    @classmethod
+    def concat(cls, indexes: Sequence[TimeIndex], dim: Hashable,
+               positions: Iterable[Iterable[int]] | None = None) -> TimeIndex:
+        if not all(isinstance(i, TimeIndex) for i in indexes):
+            raise TypeError("xr.concat along time needs xr-nap time indexes on every piece")
+        support = union_supports(i.support for i in indexes)
+        joined = _concat_rates(indexes) if positions is None else None
+        if joined is not None:
+            return cls(joined, *support)
+        times = PandasIndex.concat([i._as_pandas_index() for i in indexes], dim, positions)
+        if not times.index.is_monotonic_increasing:
+            ends = [(float(i.times_at([i.size - 1])[0]), float(i.times_at([0])[0]))
+                    for i in indexes if i.size]
+            where = next((k for k in range(1, len(ends)) if ends[k][1] < ends[k - 1][0]), 0)
+            raise TimeAxisError(
+                f"xr.concat along 'time' gives unsorted times: piece {where} starts at "
+                f"{ends[where][1]!r} s, before the previous piece ends at "
+                f"{ends[where - 1][0]!r} s; concatenate the pieces in time order and "
+                "without overlap")
+        return cls(times, *support)
+
+    def create_variables(self, variables: Mapping[Any, xr.Variable] | None = None
+                         ) -> dict[Hashable, xr.Variable]:
+        new = self.times.create_variables(variables)
+        var = new[self.coord_name]
+        # CF/cf_xarray: a time axis in seconds; the support encoded for files
+        var.attrs.update({"units": "s", "axis": "T", "standard_name": "time"})
+        var.attrs[SUPPORT_ATTR] = encode_support(self.starts, self.ends)
+        n = self.size
+        first, last = self.times_at([0, n - 1]) if n else (np.nan, np.nan)
+        var.attrs[SAMPLES_ATTR] = np.array([n, first, last], dtype=np.float64)
+        return new
+
+    def to_pandas_index(self) -> pd.Index:
+        return self._pandas()
+
+    def isel(self, indexers: Mapping[Any, Any]) -> Index | None:
+        key = indexers[self.dim]
+        if isinstance(key, slice):
+            with self._lock:
+                handoff, self._handoff = self._handoff, None
+            if handoff is not None and handoff[0] is key:
+                return handoff[1]
+            return self._isel_slice(key)
+        if isinstance(key, xr.Variable | xr.DataArray):
+            if key.dims != (self.dim,):
+                return None  # vectorized indexing onto other dims: no time axis left
+            key = key.values
+        key = np.asarray(key)
+        if key.ndim == 0:
+            return None  # one sample: the time dim goes away
+        if key.ndim != 1:
+            return None
+        if key.dtype == bool:
+            positions = np.flatnonzero(key)
+        else:
+            positions = np.where(key < 0, key + self.size, key).astype(np.int64)
+        if positions.size == self.size and np.array_equal(positions, np.arange(self.size)):
+            return self
+        t = self.times_at(positions)
+        times = PandasIndex(pd.Index(t, name=self.coord_name), self.dim)
+        if t.size > 1 and np.any(t[1:] < t[:-1]):
+            return times  # unsorted: a plain index; xr-nap refuses it until sorted
+        return self._subset(times, t)
+
+    def _isel_slice(self, key: slice) -> Index:
+        r = range(self.size)[key]
+        if r.step == 1 and r.start == 0 and r.stop == self.size:
+            return self
+        if r.step < 0:  # reversed: unsorted unless at most one sample is left
+            t = self.times_at(np.arange(self.size)[key])
+            times = PandasIndex(pd.Index(t, name=self.coord_name), self.dim)
+            return times if t.size > 1 else self._subset(times, t)
+        if self.is_rate:
+            new = CoordinateTransformIndex(self.times.transform.slice(key))
+        else:
+            new = self.times.isel({self.dim: key})
+        ends = [r[0], r[-1]] if len(r) else []
+        return self._subset(new, self.times_at(ends))
+
+    def _subset(self, times: PandasIndex | CoordinateTransformIndex, t: np.ndarray
+                ) -> TimeIndex:
+        if len(t) == 0:
+            return TimeIndex(times, _EMPTY, _EMPTY)
+        return self._with_times(times, float(t[0]), float(t[-1]))
+
+    def sel(self, labels: dict[Any, Any], method: str | None = None,
+            tolerance: Any = None) -> IndexSelResult:
+        label = next(iter(labels.values()))
+        if isinstance(label, slice):
+            return self._sel_slice(label, method)
+        if isinstance(label, xr.Variable | xr.DataArray):
+            values = np.asarray(label.values)
+        else:
+            values = np.asarray(label)
+        if values.dtype.kind == "b":
+            return IndexSelResult({self.dim: label})
+        if values.dtype.kind not in "iuf" and values.dtype != object:
+            raise TypeError(f"'time' labels are seconds (numbers), got {values.dtype} "
+                            f"{label!r}")
+        if not self.is_rate and not self.times.index.is_unique:  # repeated times
+            return IndexSelResult(self.times.sel(labels, method, tolerance).dim_indexers)
+        pos = self._positions(values.astype(np.float64), method, tolerance)
+        if np.any(pos < 0):
+            missing = np.atleast_1d(values)[np.atleast_1d(pos < 0)][0]
+            hint = "" if method else " (use method='nearest' or a slice)"
+            raise KeyError(f"time {missing!r} is not a sample time{hint}")
+        if isinstance(label, xr.Variable):
+            pos = xr.Variable(label.dims, pos)
+        elif isinstance(label, xr.DataArray):
+            pos = xr.DataArray(pos, dims=label.dims, coords=label.coords)
+        elif pos.ndim == 0:
+            pos = int(pos)
+        return IndexSelResult({self.dim: pos})
+
+    def _sel_slice(self, label: slice, method: str | None) -> IndexSelResult:
+        if label.step is not None:
+            raise ValueError("label slices with a step are not supported on 'time'")
+        if method is not None:
+            raise ValueError(f"method={method!r} is not supported for a slice of times")
+        lo_label = -np.inf if label.start is None else _seconds(label.start)
+        hi_label = np.inf if label.stop is None else _seconds(label.stop)
+        lo = 0 if label.start is None else int(self.searchsorted([lo_label], "left")[0])
+        hi = self.size if label.stop is None else int(
+            self.searchsorted([hi_label], "right")[0])
+        positions = slice(lo, max(lo, hi))
+        selected = self._isel_slice(positions)
+        if isinstance(selected, TimeIndex):
+            selected = TimeIndex(selected.times,
+                                 *clip_support(self.starts, self.ends, lo_label, hi_label))
+        with self._lock:
+            self._handoff = (positions, selected)
+        return IndexSelResult({self.dim: positions}, indexes={self.coord_name: selected})
+
+    def _positions(self, labels: np.ndarray, method: str | None, tolerance: Any
+                   ) -> np.ndarray:
+        if self.is_rate:
+            return self.times.transform.positions(labels, method, tolerance)
+        flat = labels.reshape(-1)
+        if method is None and tolerance is None:
+            pos = self.times.index.get_indexer(flat)
+        else:
+            pos = self.times.index.get_indexer(flat, method=method, tolerance=tolerance)
+        return np.asarray(pos, dtype=np.int64).reshape(labels.shape)
+
+    def equals(self, other: Index, *, exclude: frozenset[Hashable] | None = None) -> bool:
+        if not isinstance(other, TimeIndex) or self.size != other.size:
+            return False
+        if not (np.array_equal(self.starts, other.starts)
+                and np.array_equal(self.ends, other.ends)):
+            return False
+        if self.is_rate and other.is_rate:
+            return self.times.transform.equals(other.times.transform)
+        if self.is_rate != other.is_rate and self.size and not np.array_equal(
+                self.times_at([0, self.size - 1]), other.times_at([0, other.size - 1])):
+            return False
+        return bool(np.array_equal(self.values, other.values))
+
+    def join(self, other: TimeIndex, how: str = "inner") -> TimeIndex:
+        if how == "inner":
+            support = intersect_supports(*self.support, *other.support)
+        elif how == "outer":
+            support = union_supports([self.support, other.support])
+        else:
+            raise ValueError(f"unsupported join {how!r}")
+        joined = _join_rates(self, other, how)
+        if joined is None:
+            a, b = self._pandas(), other._pandas()
+            index = a.union(b) if how == "outer" else a.intersection(b)
+            joined = PandasIndex(index.rename(self.coord_name), self.dim)
+        return TimeIndex(joined, *support)
+
+    def reindex_like(self, other: TimeIndex, method: str | None = None,
+                     tolerance: Any = None) -> dict[Hashable, Any]:
+        if self.is_rate and other.is_rate and self.times.transform.equals(
+                other.times.transform):
+            return {self.dim: np.arange(self.size)}
+        return {self.dim: self._positions(other.values, method, tolerance)}
+
+    def roll(self, shifts: Mapping[Any, int]) -> None:
+        return None  # rolled times are not sorted: the index is dropped
+
+    def rename(self, name_dict: Mapping[Any, Hashable], dims_dict: Mapping[Any, Hashable]
+               ) -> TimeIndex:
+        renamed = self.times.rename(name_dict, dims_dict)
+        return self if renamed is self.times else TimeIndex(renamed, *self.support)
+
+    def _copy(self, deep: bool = True, memo: dict[int, Any] | None = None) -> TimeIndex:
+        return TimeIndex(self.times, self.starts.copy() if deep else self.starts,
+                         self.ends.copy() if deep else self.ends)
+
+    def __getstate__(self) -> dict:
+        return {"times": self.times, "starts": self.starts, "ends": self.ends}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["times"], state["starts"], state["ends"])
+
+    def _repr_inline_(self, max_width: int) -> str:
+        kind = "rate" if self.is_rate else "times"
+        return f"TimeIndex ({kind}, {self.starts.size} support interval(s))"
+
+    def __repr__(self) -> str:
+        pairs = ", ".join(f"[{s!r}, {e!r}]" for s, e in
+                          zip(self.starts[:3].tolist(), self.ends[:3].tolist(), strict=True))
+        more = ", ..." if self.starts.size > 3 else ""
+        if self.is_rate:
+            tr = self.times.transform
+            grid = f"t0={tr.t0!r}, rate={tr.rate!r}, first={tr.first}, stride={tr.stride}"
+        else:
+            grid = "times"
+        return f"TimeIndex(size={self.size}, {grid}, support=[{pairs}{more}])"
+
+
+def _concat_rates(indexes: Sequence[TimeIndex]) -> CoordinateTransformIndex | None:
+    """One rate index for consecutive windows of the same rate-based series, else None."""
+    nonempty = [i for i in indexes if i.size]
+    if not nonempty or not all(i.is_rate for i in nonempty):
+        return None
+    trs = [i.times.transform for i in nonempty]
+    head = trs[0]
+    for prev, tr in zip(trs[:-1], trs[1:], strict=True):
+        if (tr.t0, tr.rate, tr.stride) != (head.t0, head.rate, head.stride) or \
+                tr.first != prev.first + prev.size * prev.stride:
+            return None
+    return CoordinateTransformIndex(RateTransform(
+        head.t0, head.rate, sum(tr.size for tr in trs), head.coord_names[0], head.dims[0],
+        first=head.first, stride=head.stride))
+
+
+def _join_rates(a: TimeIndex, b: TimeIndex, how: str) -> CoordinateTransformIndex | None:
+    """Join two windows of the same rate-based series (stride 1) as a window, or None."""
+    if not (a.is_rate and b.is_rate):
+        return None
+    ta, tb = a.times.transform, b.times.transform
+    if (ta.t0, ta.rate, ta.stride, tb.stride) != (tb.t0, tb.rate, 1, 1):
+        return None
+    lo, hi = (max(ta.first, tb.first), min(ta.first + ta.size, tb.first + tb.size)) \
+        if how == "inner" else (min(ta.first, tb.first), max(ta.first + ta.size,
+                                                             tb.first + tb.size))
+    if how == "outer" and max(ta.first, tb.first) > min(ta.first + ta.size,
+                                                        tb.first + tb.size):
+        return None  # a gap between the windows: not one window
+    return CoordinateTransformIndex(RateTransform(
+        ta.t0, ta.rate, max(hi - lo, 0), ta.coord_names[0], ta.dims[0], first=lo))
+
+
+def _seconds(label: Any) -> float:
+    try:
+        value = float(label)
+    except (TypeError, ValueError):
+        raise TypeError(f"'time' labels are seconds (numbers), got {label!r}") from None
+    if math.isnan(value):
+        raise ValueError("a 'time' slice bound cannot be NaN")
+    return value
+
+
+def encode_support(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Interleave starts and ends: ``[s0, e0, s1, e1, ...]`` (float64)."""
+    out = np.empty(2 * len(starts), dtype=np.float64)
+    out[0::2] = starts
+    out[1::2] = ends
+    return out
+
+
+# --------------------------------------------------------------------------- adoption
+def checked_times(var: xr.Variable | xr.DataArray, name: Hashable = TIME) -> np.ndarray:
+    """The values of a time coordinate as sorted, finite float64 seconds, or a
+    :class:`~xr_nap.errors.TimeAxisError` that says what is wrong and how to fix it."""
+    units = var.attrs.get("units")
+    dtype = var.dtype
+    if dtype.kind in "mM":
+        raise TimeAxisError(
+            f"coordinate {name!r} holds {dtype} values, not seconds: convert it explicitly "
+            "with xr_nap.to_seconds(obj) (seconds from the first sample, or from an origin "
+            "you give)")
+    if dtype.kind not in "iuf":
+        raise TimeAxisError(f"coordinate {name!r} must hold numbers of seconds, got "
+                            f"{dtype} (cftime or strings? convert with xr_nap.to_seconds)")
+    if isinstance(units, str) and units.strip().lower() not in SECONDS:
+        raise TimeAxisError(
+            f"coordinate {name!r} has units {units!r}; xr-nap works in seconds: convert "
+            f"it (e.g. obj.assign_coords({name}=obj.{name} / 1000) for ms) and set "
+            "units='s'")
+    t = np.asarray(var.values, dtype=np.float64).reshape(-1)
+    bad = ~np.isfinite(t)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise TimeAxisError(f"coordinate {name!r} must be finite; {name}[{i}] = {t[i]} "
+                            f"({int(bad.sum())} non-finite value(s)); drop those samples "
+                            "first")
+    if t.size > 1:
+        dec = np.flatnonzero(t[1:] < t[:-1])
+        if dec.size:
+            i = int(dec[0])
+            raise TimeAxisError(
+                f"coordinate {name!r} must be sorted in increasing order; {name}[{i}] = "
+                f"{t[i]!r} > {name}[{i + 1}] = {t[i + 1]!r}: sort it first "
+                "(obj.sortby('time'))")
+    return t
+
+
+def adopted_support(attrs: Mapping[str, Any], t: np.ndarray, name: Hashable = TIME
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The support encoded in ``attrs`` if it still fits the times ``t``.
+
+    Used for a coordinate without an xr-nap index (read by xarray's own engines, or
+    built by hand). A malformed attribute, or one written for other samples, is not
+    trusted (a :class:`~xr_nap.errors.StaleSupportWarning` says so).
+    """
+    n = t.size
+    first, last = (float(t[0]), float(t[-1])) if n else (np.nan, np.nan)
+    span = default_support(first, last, n)
+    raw = attrs.get(SUPPORT_ATTR)
+    if raw is None:
+        return span
+    try:
+        arr = np.asarray(raw, dtype=np.float64).reshape(-1)
+        if arr.size % 2:
+            raise ValueError(f"{arr.size} values, not start/end pairs")
+        starts, ends = check_support(arr[0::2], arr[1::2], f"{name}.attrs['time_support']")
+    except (TypeError, ValueError) as err:
+        warn(f"ignoring the time_support attribute of {name!r}: {err}; using the first "
+             "to last sample", StaleSupportWarning)
+        return span
+    written = attrs.get(SAMPLES_ATTR)
+    try:
+        written = np.asarray(written, dtype=np.float64).reshape(-1) \
+            if written is not None else None
+    except (TypeError, ValueError):
+        written = None
+    same = written is not None and written.size == 3 and written[0] == n and (
+        n == 0 or (written[1] == first and written[2] == last))
+    inside = _all_inside(t, starts, ends)
+    if same and inside:
+        return starts, ends
+    if inside:
+        clipped = clip_support(starts, ends, first, last) if n else (_EMPTY, _EMPTY)
+        if written is not None:
+            warn(f"the time_support attribute of {name!r} was written for "
+                 f"{_describe(written)}, but the coordinate now has {_describe([n, first, last])}"
+                 " (changed after reading?): using that support clipped to the samples. "
+                 "Open files with xr_nap.load_file, or call xr_nap.set_time_index, to keep "
+                 "the support through xarray operations", StaleSupportWarning)
+        return clipped
+    warn(f"the time_support attribute of {name!r} does not hold every sample (the "
+         f"coordinate was changed after the attribute was written?): using the first to "
+         "last sample", StaleSupportWarning)
+    return span
+
+
+def _describe(written: Any) -> str:
+    n, first, last = (float(x) for x in written)
+    return f"{int(n)} samples from {first!r} to {last!r} s" if n else "no samples"
+
+
+def _all_inside(t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bool:
+    if t.size == 0 or starts.size == 0:
+        return t.size == 0
+    k = np.searchsorted(starts, t, side="right") - 1
+    return bool(np.all((k >= 0) & (t <= ends[np.maximum(k, 0)])))
+
+
+def time_index(obj: xr.DataArray | xr.Dataset, dim: str = TIME) -> TimeIndex:
+    """The :class:`TimeIndex` of ``obj``: its own, or one built from its time coordinate.
+
+    A coordinate without xr-nap's index is checked (seconds, sorted, finite) and its
+    encoded support adopted only if it still fits (see :func:`adopted_support`).
+
+    Raises
+    ------
+    TimeAxisError
+        If ``obj`` has no usable ``time`` coordinate.
+    """
+    index = obj.xindexes.get(dim)
+    if isinstance(index, TimeIndex):
+        return index
+    if dim not in obj.dims:
+        raise TimeAxisError(f"object has no {dim!r} dimension (dims {tuple(obj.dims)})")
+    if dim not in obj.coords:
+        raise TimeAxisError(f"the {dim!r} dimension has no coordinate: give the sample "
+                            "times, e.g. obj.assign_coords(time=seconds)")
+    var = obj[dim].variable
+    if var.dims != (dim,):
+        raise TimeAxisError(f"coordinate {dim!r} must be 1-D along {dim!r}, has dims "
+                            f"{var.dims}")
+    attrs = dict(var.attrs)
+    if SUPPORT_ATTR not in attrs and isinstance(obj, xr.DataArray) \
+            and SUPPORT_ATTR in obj.attrs:  # where xr-nap 0.1 wrote it
+        attrs[SUPPORT_ATTR] = obj.attrs[SUPPORT_ATTR]
+    t = checked_times(var, dim)
+    return TimeIndex(PandasIndex(pd.Index(t, name=dim), dim), *adopted_support(attrs, t, dim))
+
+
+# --------------------------------------------------------------------------- coords
+def time_coords(t: np.ndarray, starts: Any = None, ends: Any = None, *, copy: bool = True
+                ) -> xr.Coordinates:
+    """Indexed ``time`` coordinate for sorted float64 seconds ``t`` and a support
+    (default: first to last sample). ``copy=False`` shares ``t``."""
+    index = TimeIndex(PandasIndex(pd.Index(t, copy=copy, name=TIME), TIME), starts, ends)
+    return xr.Coordinates.from_xindex(index)
+
+
+def rate_time_coords(t0: float, rate: float, n: int, dim: str = TIME) -> xr.Coordinates:
+    """Coordinates holding a lazy ``time`` index ``t0 + arange(n) / rate`` (seconds).
+
+    Examples
+    --------
+    >>> from xr_nap.core.time_index import rate_time_coords
+    >>> rate_time_coords(0.5, 4.0, 3)["time"].values
+    array([0.5 , 0.75, 1.  ])
+    """
+    index = TimeIndex(CoordinateTransformIndex(RateTransform(t0, rate, int(n), dim, dim)))
+    return xr.Coordinates.from_xindex(index)
+
+
+def index_coords(index: TimeIndex, like: Any = None) -> xr.Coordinates:
+    """Coordinates holding ``index``, with the attrs of ``like``'s time coordinate."""
+    name = index.coord_name
+    old = None if like is None or name not in like.coords else like.coords[name].variable
+    variables = index.create_variables(None if old is None else {name: old})
+    return xr.Coordinates(variables, indexes={name: index})
+
+
+def set_index(obj: Any, index: TimeIndex) -> Any:
+    """``obj`` with ``index`` on its time coordinate (attrs of the coordinate kept)."""
+    return obj.assign_coords(index_coords(index, obj))

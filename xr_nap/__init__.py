@@ -130,3 +130,5 @@ __all__ = [
     "union",
     "value_from",
 ]
+
+_accessors._copy_docstrings()

@@ -51,4 +51,5 @@ def test_threshold_on_lazy_and_dask_data_equals_numpy(monkeypatch):
         got = nap.threshold(nap.tsd(t, data), 0.5)
         np.testing.assert_array_equal(got.time.values, want.time.values)
         np.testing.assert_array_equal(got.values, want.values)
-        np.testing.assert_array_equal(got.time.attrs["time_support"], want.time.attrs["time_support"])
+        np.testing.assert_array_equal(got.time.attrs["time_support"],
+                                      want.time.attrs["time_support"])

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xr_nap as nap
-from xr_nap.io.nwb import NWBArray, NWBBackendEntrypoint
 from xr_nap.core.time_index import TimeIndex, rate_time_coords
+from xr_nap.io.nwb import NWBArray, NWBBackendEntrypoint
 
 
 @pytest.fixture

@@ -693,22 +693,26 @@ def adopted_support(attrs: Mapping[str, Any], t: np.ndarray, name: Hashable = TI
             if written is not None else None
     except (TypeError, ValueError):
         written = None
-    same = written is not None and written.size == 3 and written[0] == n and (
-        n == 0 or (written[1] == first and written[2] == last))
+    fits = written is not None and written.size == 3
+    same = fits and written[0] == n and (n == 0 or (written[1] == first and written[2] == last))
+    # a selection of the samples it was written for: fewer samples, within the old span
+    subset = fits and n <= written[0] and (n == 0 or (first >= written[1]
+                                                       and last <= written[2]))
     inside = _all_inside(t, starts, ends)
     if same and inside:
         return starts, ends
-    if inside:
+    if inside and (subset or written is None):
         clipped = clip_support(starts, ends, first, last) if n else (_EMPTY, _EMPTY)
         if written is not None:
             warn(f"the time_support attribute of {name!r} was written for "
-                 f"{_describe(written)}, but the coordinate now has {_describe([n, first, last])}"
-                 " (changed after reading?): using that support clipped to the samples. "
-                 "Open files with xr_nap.load_file, or call xr_nap.set_time_index, to keep "
-                 "the support through xarray operations", StaleSupportWarning)
+                 f"{_describe(written)}, but the coordinate now has "
+                 f"{_describe([n, first, last])} (selected after reading?): using that "
+                 "support clipped to the samples. Open files with xr_nap.load_file, or "
+                 "call xr_nap.set_time_index, to keep the support through xarray "
+                 "operations", StaleSupportWarning)
         return clipped
-    warn(f"the time_support attribute of {name!r} does not hold every sample (the "
-         f"coordinate was changed after the attribute was written?): using the first to "
+    warn(f"the time_support attribute of {name!r} does not fit the samples of the "
+         "coordinate (changed after the attribute was written?): using the first to "
          "last sample", StaleSupportWarning)
     return span
 

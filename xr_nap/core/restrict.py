@@ -49,9 +49,10 @@ def take_times(obj: xr.DataArray | xr.Dataset, lo: np.ndarray, hi: np.ndarray,
         new = np.concatenate([data[a:b] for a, b in pieces]) if pieces else data[:0]
         new_t = np.concatenate([t[a:b] for a, b in pieces]) if pieces else t[:0]
         times = PandasIndex(pd.Index(new_t, copy=False, name=TIME), TIME)
-        coords = index_coords(TimeIndex(times, starts, ends), obj)
-        coords.update({k: v for k, v in obj.coords.items() if TIME not in v.dims})
-        return xr.DataArray(new, dims=obj.dims, name=obj.name, attrs=obj.attrs, coords=coords)
+        out = xr.DataArray(new, dims=obj.dims, name=obj.name, attrs=obj.attrs,
+                           coords={k: v for k, v in obj.coords.items() if TIME not in v.dims})
+        # assign_coords keeps the index as built; the constructor would deep-copy it
+        return out.assign_coords(index_coords(TimeIndex(times, starts, ends), obj))
     else:
         out = obj.isel({TIME: ranges(lo, hi)})
     return set_index(out, time_index(out).with_support(starts, ends))

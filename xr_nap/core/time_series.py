@@ -203,10 +203,11 @@ def tsd(
     if keep is not None:
         data = data[keep]
     attrs = {k: v for k, v in (attrs or {}).items() if k not in (SUPPORT_ATTR, TYPE_ATTR)}
-    out = xr.DataArray(data, dims=dims, name=name, attrs=attrs, coords=tcoords)
+    out = xr.DataArray(data, dims=dims, name=name, attrs=attrs)
     if coords:
         out = out.assign_coords({k: v for k, v in coords.items() if k != TIME})
-    return out
+    # assign_coords keeps the index as built; the constructor would deep-copy it
+    return out.assign_coords(tcoords)
 
 
 def _check_values(data: Any, what: str) -> None:
@@ -280,8 +281,9 @@ def ts(t: Any, time_support: Any = None, *, name: Hashable | None = None) -> xr.
     """
     t = as_time_array(t)
     tcoords, keep = _time_coords(t, time_support)
-    return xr.DataArray(t if keep is None else t[keep], dims=(TIME,), coords=tcoords,
-                        name=name, attrs={TYPE_ATTR: "Ts", "units": "s"})
+    out = xr.DataArray(t if keep is None else t[keep], dims=(TIME,), name=name,
+                       attrs={TYPE_ATTR: "Ts", "units": "s"})
+    return out.assign_coords(tcoords)
 
 
 def ts_group(

@@ -11,7 +11,7 @@ from xarray.indexes import PandasIndex
 
 from xr_nap.core.blocks import in_memory
 from xr_nap.core.intervals import bounds, intersect, interval_of, ranges
-from xr_nap.core.time_index import TimeIndex, index_coords, set_index, time_index
+from xr_nap.core.time_index import TimeIndex, index_coords, select, set_index, time_index
 from xr_nap.core.time_series import (
     SPIKE,
     TIME,
@@ -39,8 +39,8 @@ def take_times(obj: xr.DataArray | xr.Dataset, lo: np.ndarray, hi: np.ndarray,
     hi = np.maximum(hi, lo)
     index = time_index(obj)
     if lo.size == 1:
-        out = obj.isel({TIME: slice(int(lo[0]), int(hi[0]))})
-    elif isinstance(obj, xr.DataArray) and in_memory(obj) and not index.is_rate and \
+        return select(obj, slice(int(lo[0]), int(hi[0])), starts, ends)
+    if isinstance(obj, xr.DataArray) and in_memory(obj) and not index.is_rate and \
             obj.dims[0] == TIME and not any(
                 TIME in v.dims for k, v in obj.coords.items() if k != TIME):
         keep = hi > lo
@@ -159,8 +159,7 @@ def get(
         raise ValueError(f"end ({end}) must not precede start ({start})")
     lo = int(index.searchsorted([start], side="left")[0])
     hi = int(index.searchsorted([end], side="right")[0])
-    out = data.isel({TIME: slice(lo, hi)})
-    return like_input(set_index(out, time_index(out).with_support(*index.support)), obj)
+    return like_input(select(data, slice(lo, max(lo, hi)), *index.support), obj)
 
 
 def _bound(value: Any, what: str) -> float:

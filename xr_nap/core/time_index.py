@@ -62,6 +62,7 @@ __all__ = [
     "time_index",
     "time_coords",
     "rate_time_coords",
+    "select",
     "SUPPORT_ATTR",
     "SAMPLES_ATTR",
 ]
@@ -86,6 +87,12 @@ def default_support(first: float, last: float, n: int) -> tuple[np.ndarray, np.n
 def clip_support(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The support ∩ [lo, hi], zero-length pieces dropped."""
+    if starts.size <= 8:  # the usual case: plain floats beat numpy's per-call cost
+        pairs = [(max(s, lo), min(e, hi)) for s, e in zip(starts.tolist(), ends.tolist(),
+                                                         strict=True)]
+        pairs = [p for p in pairs if p[1] > p[0]]
+        return (np.array([p[0] for p in pairs], dtype=np.float64),
+                np.array([p[1] for p in pairs], dtype=np.float64))
     a = np.maximum(starts, lo)
     b = np.minimum(ends, hi)
     keep = b > a
@@ -323,6 +330,14 @@ class TimeIndex(Index):
             return self.times.transform.searchsorted(values, side)
         return np.searchsorted(self.values, values, side=side)
 
+    def _search_one(self, value: float, side: str) -> int:
+        """``searchsorted`` of one finite label, without numpy's per-call cost."""
+        if self.is_rate:
+            tr = self.times.transform
+            return tr.first_at_or_after(value if side == "left" else
+                                        math.nextafter(value, math.inf))
+        return int(np.searchsorted(self.times.index.values, value, side=side))
+
     def times_at(self, positions: Any) -> np.ndarray:
         """Sample times at integer ``positions``."""
         positions = np.asarray(positions, dtype=np.int64)
@@ -338,6 +353,24 @@ class TimeIndex(Index):
                     hi: float) -> TimeIndex:
         """``times`` (a selection of this index's) with the support ∩ [lo, hi]."""
         return TimeIndex(times, *clip_support(self.starts, self.ends, lo, hi))
+
+    def _time(self, i: int) -> float:
+        """The time of sample ``i`` as a Python float (no numpy call)."""
+        if self.is_rate:
+            return self.times.transform.time(i)
+        return float(self.times.index.values[i])
+
+    def hand_off(self, key: slice, index: TimeIndex) -> None:
+        """Make the next ``isel`` with this very ``key`` give ``index``.
+
+        xarray applies a label selection as a positional ``isel`` (which builds the
+        coordinate variable, with its encoded support) and only then puts the index
+        that ``sel`` returned in place; handing that index to the ``isel`` keeps the
+        variable's attributes equal to it. xr-nap's functions use it the same way to
+        select a window with a given support in one pass.
+        """
+        with self._lock:
+            self._handoff = (key, index)
 
     def _pandas(self) -> pd.Index:
         return self.times.index if not self.is_rate else pd.Index(self.values,
@@ -392,7 +425,7 @@ class TimeIndex(Index):
         var.attrs.update({"units": "s", "axis": "T", "standard_name": "time"})
         var.attrs[SUPPORT_ATTR] = encode_support(self.starts, self.ends)
         n = self.size
-        first, last = self.times_at([0, n - 1]) if n else (np.nan, np.nan)
+        first, last = (self._time(0), self._time(n - 1)) if n else (np.nan, np.nan)
         var.attrs[SAMPLES_ATTR] = np.array([n, first, last], dtype=np.float64)
         return new
 
@@ -436,12 +469,15 @@ class TimeIndex(Index):
             t = self.times_at(np.arange(self.size)[key])
             times = PandasIndex(pd.Index(t, name=self.coord_name), self.dim)
             return times if t.size > 1 else self._subset(times, t)
+        if not len(r):
+            return TimeIndex(self._grid(key), _EMPTY, _EMPTY)
+        return self._with_times(self._grid(key), self._time(r[0]), self._time(r[-1]))
+
+    def _grid(self, key: slice) -> PandasIndex | CoordinateTransformIndex:
+        """The sample times selected by a forward slice."""
         if self.is_rate:
-            new = CoordinateTransformIndex(self.times.transform.slice(key))
-        else:
-            new = self.times.isel({self.dim: key})
-        ends = [r[0], r[-1]] if len(r) else []
-        return self._subset(new, self.times_at(ends))
+            return CoordinateTransformIndex(self.times.transform.slice(key))
+        return self.times.isel({self.dim: key})
 
     def _subset(self, times: PandasIndex | CoordinateTransformIndex, t: np.ndarray
                 ) -> TimeIndex:
@@ -485,16 +521,12 @@ class TimeIndex(Index):
             raise ValueError(f"method={method!r} is not supported for a slice of times")
         lo_label = -np.inf if label.start is None else _seconds(label.start)
         hi_label = np.inf if label.stop is None else _seconds(label.stop)
-        lo = 0 if label.start is None else int(self.searchsorted([lo_label], "left")[0])
-        hi = self.size if label.stop is None else int(
-            self.searchsorted([hi_label], "right")[0])
+        lo = 0 if label.start is None else self._search_one(lo_label, "left")
+        hi = self.size if label.stop is None else self._search_one(hi_label, "right")
         positions = slice(lo, max(lo, hi))
-        selected = self._isel_slice(positions)
-        if isinstance(selected, TimeIndex):
-            selected = TimeIndex(selected.times,
-                                 *clip_support(self.starts, self.ends, lo_label, hi_label))
-        with self._lock:
-            self._handoff = (positions, selected)
+        times = self.times if (lo, hi) == (0, self.size) else self._grid(positions)
+        selected = TimeIndex(times, *clip_support(self.starts, self.ends, lo_label, hi_label))
+        self.hand_off(positions, selected)
         return IndexSelResult({self.dim: positions}, indexes={self.coord_name: selected})
 
     def _positions(self, labels: np.ndarray, method: str | None, tolerance: Any
@@ -780,6 +812,17 @@ def rate_time_coords(t0: float, rate: float, n: int, dim: str = TIME) -> xr.Coor
     """
     index = TimeIndex(CoordinateTransformIndex(RateTransform(t0, rate, int(n), dim, dim)))
     return xr.Coordinates.from_xindex(index)
+
+
+def select(obj: Any, key: slice, starts: np.ndarray, ends: np.ndarray) -> Any:
+    """``obj.isel(time=key)`` (a forward slice) with the support ``(starts, ends)``, in
+    one pass: the new index is handed to xarray's isel instead of replaced after it."""
+    index = obj.xindexes[TIME]
+    r = range(index.size)[key]
+    times = index.times if (r.start, r.stop, r.step) == (0, index.size, 1) else \
+        index._grid(key)
+    index.hand_off(key, TimeIndex(times, starts, ends))
+    return obj.isel({TIME: key})
 
 
 def index_coords(index: TimeIndex, like: Any = None) -> xr.Coordinates:

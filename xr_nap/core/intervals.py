@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from xr_nap.core.metadata import plain_array
+from xr_nap.errors import TimeAxisError, XrNapError
 
 INTERVAL = "interval"
 TOUCH_GAP = 1.0e-6  # pynapple separates touching intervals by this much
@@ -115,6 +116,28 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     out_start = np.cumsum(lengths) - lengths
     return np.arange(total, dtype=np.int64) + np.repeat(lo - out_start, lengths)
+
+
+def _seconds(values: Any, what: str) -> np.ndarray:
+    """Interval bounds as a 1-D float64 array of seconds, or a clear error."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "mM":
+        raise TimeAxisError(f"interval {what} holds {arr.dtype} values, not seconds: "
+                            "convert them explicitly (e.g. (t - t0) / np.timedelta64(1, "
+                            "'s'))")
+    if arr.dtype.kind == "c":
+        raise XrNapError(f"interval {what} must be real numbers of seconds, got {arr.dtype}")
+    try:
+        return np.atleast_1d(arr.astype(np.float64)).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise XrNapError(f"interval {what} must be numbers of seconds: {err}") from None
+
+
+def _threshold(value: Any) -> float:
+    value = float(value)
+    if np.isnan(value):
+        raise XrNapError("threshold must be a number of seconds, got NaN")
+    return value
 
 
 def _metadata_frame(metadata: Any, n: int) -> pd.DataFrame:
@@ -211,8 +234,7 @@ def interval_set(
     start, end, meta_in = _as_pairs(start, end)
     if metadata is None:
         metadata = meta_in
-    starts = np.atleast_1d(np.asarray(start, dtype=np.float64)).reshape(-1)
-    ends = np.atleast_1d(np.asarray(end, dtype=np.float64)).reshape(-1)
+    starts, ends = _seconds(start, "start"), _seconds(end, "end")
     if starts.size != ends.size:
         raise ValueError(f"{starts.size} starts but {ends.size} ends")
     meta = _metadata_frame(metadata, starts.size)
@@ -375,6 +397,7 @@ def merge_close_intervals(ep: Any, threshold: float) -> xr.Dataset:
     >>> nap.merge_close_intervals(ep, 1.0).end.values
     array([10., 30.])
     """
+    threshold = _threshold(threshold)
     s, e = bounds(ep)
     if s.size == 0:
         return interval_set(s, e)
@@ -385,12 +408,14 @@ def merge_close_intervals(ep: Any, threshold: float) -> xr.Dataset:
 
 def drop_short_intervals(ep: Any, threshold: float) -> xr.Dataset:
     """Keep the intervals longer than ``threshold`` seconds (metadata kept)."""
+    threshold = _threshold(threshold)
     ep = _as_set(ep)
     return ep.isel({INTERVAL: (ep["end"] - ep["start"]).values > threshold})
 
 
 def drop_long_intervals(ep: Any, threshold: float) -> xr.Dataset:
     """Keep the intervals shorter than ``threshold`` seconds (metadata kept)."""
+    threshold = _threshold(threshold)
     ep = _as_set(ep)
     return ep.isel({INTERVAL: (ep["end"] - ep["start"]).values < threshold})
 

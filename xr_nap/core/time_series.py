@@ -706,6 +706,9 @@ def select_units(group: xr.Dataset, units: Any) -> xr.Dataset | xr.DataArray:
     """
     offsets = unit_offsets(group)
     index = group.indexes[UNIT]
+    if not index.is_unique:
+        raise XrNapError(f"this TsGroup has repeated unit ids {index[index.duplicated()].tolist()}"
+                         "; ids must be unique")
     if np.ndim(units) == 0 and not isinstance(units, xr.DataArray):
         if isinstance(units, bool | np.bool_):
             raise TypeError("a mask over units needs one value per unit, got one bool")

@@ -33,6 +33,7 @@ from xr_nap.core.time_series import (
     tsd,
     unit_spike_times,
 )
+from xr_nap.errors import check_output_size
 
 __all__ = ["perievent", "compute_perievent", "compute_perievent_continuous"]
 
@@ -64,6 +65,9 @@ def as_window(window: Any, time_unit: str = "s") -> np.ndarray:
 
 def lag_grid(before: float, after: float, step: float) -> tuple[np.ndarray, int, int]:
     """pynapple's lag axis: ``n0`` steps before 0, 0, ``n1`` steps after."""
+    check_output_size((before + after) / step + 3, 8 * 4, f"a window of ({before:.6g}, "
+                      f"{after:.6g}) s in steps of {step:.3g} s", "use a shorter window or "
+                      "a larger step")
     left = -np.arange(0, before + step, step)[::-1][:-1]
     right = np.arange(0, after + step, step)[1:]
     return np.concatenate([left, [0.0], right]), left.size, right.size

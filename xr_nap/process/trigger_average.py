@@ -45,6 +45,7 @@ from xr_nap.core.time_series import (
     tsd,
     unit_offsets,
 )
+from xr_nap.errors import XrNapError
 from xr_nap.process.binning import PRECISION, time_bins
 from xr_nap.process.perievent import as_window, lag_grid, to_seconds
 
@@ -167,7 +168,12 @@ def event_triggered_average(
         raise TypeError(f"feature must hold numbers, got {feature.dtype}")
     before, after = as_window(window, time_unit)
     bin_size = float(to_seconds(bin_size, time_unit))
+    if not (np.isfinite(bin_size) and bin_size > 0):
+        raise ValueError(f"bin_size must be a positive number, got {bin_size}")
     starts, ends = support_bounds(feature) if ep is None else bounds(ep)
+    if starts.size == 0:
+        raise XrNapError("no epoch to average over: the epochs (ep, or the feature's time "
+                         "support) are empty")
     lags, n0, n1 = lag_grid(before, after, bin_size)
     left, right, centre, interval = time_bins(starts, ends, bin_size)
     # pynapple rebuilds the edges of the feature bins from the bin centres

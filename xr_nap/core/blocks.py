@@ -15,9 +15,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from xr_nap.core.time_index import time_index
-from xr_nap.core.time_series import search_times, times, times_at
-
 TIME = "time"
 # a block's numpy temporaries (digitize, masks, float64 copies) take a few times its
 # size: 16 MiB keeps a reduction well under 150 MiB and reads are still large
@@ -30,49 +27,6 @@ def is_dask(obj: xr.DataArray) -> bool:
 
 def in_memory(obj: xr.DataArray) -> bool:
     return isinstance(obj.variable._data, np.ndarray)
-
-
-class TimeAxis:
-    """The sample times of a series as a sorted array-like computed on demand.
-
-    ``np.searchsorted(axis, v, side)`` and ``axis[positions]`` give what they give on
-    ``times(obj)``, but a lazy (rate-based) time index is never expanded to a full
-    float64 array. Any other use (``np.asarray(axis)``) builds that array.
-    """
-
-    def __init__(self, obj: xr.DataArray):
-        self.obj = obj
-        self.size = int(obj.sizes[TIME])
-        self.shape = (self.size,)
-
-    def __len__(self) -> int:
-        return self.size
-
-    def searchsorted(self, v: Any, side: str = "left", sorter: Any = None) -> np.ndarray:
-        if sorter is not None:
-            raise NotImplementedError("TimeAxis.searchsorted takes no sorter")
-        return search_times(self.obj, v, side=side)
-
-    def __getitem__(self, positions: Any) -> np.ndarray:
-        return times_at(self.obj, positions)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.asarray(times(self.obj), dtype=dtype)
-
-
-def time_axis(obj: xr.DataArray) -> np.ndarray | TimeAxis:
-    """``times(obj)``, or a :class:`TimeAxis` when the time index computes its labels.
-
-    Examples
-    --------
-    >>> import numpy as np, xr_nap as nap
-    >>> t = time_axis(nap.tsd([0.0, 1.0, 2.0], [1, 2, 3]))
-    >>> np.searchsorted(t, 1.5)
-    np.int64(2)
-    """
-    if time_index(obj).is_rate:
-        return TimeAxis(obj)
-    return times(obj)
 
 
 def _block_rows(obj: xr.DataArray, block_bytes: int) -> int:

@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from xr_nap.core.metadata import plain_array
+from xr_nap.core.search import drop_outside, interval_of, positions_in, ranges  # noqa: F401
 from xr_nap.errors import TimeAxisError, XrNapError
 
 INTERVAL = "interval"
@@ -80,42 +81,6 @@ def bounds(ep: Any) -> tuple[np.ndarray, np.ndarray]:
         raise TypeError("expected an interval set, got a DataArray (a time series?)")
     ds = interval_set(ep)
     return ds["start"].values, ds["end"].values
-
-
-def positions_in(t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Positions of the sorted times ``t`` with ``start <= t <= end`` for some interval."""
-    lo = np.searchsorted(t, starts, side="left")
-    hi = np.searchsorted(t, ends, side="right")
-    return ranges(lo, hi)
-
-
-def interval_of(t: np.ndarray, starts: np.ndarray, ends: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """For (not necessarily sorted) times ``t``: the index of the last interval starting
-    at or before each time, and whether the time lies inside that interval."""
-    k = np.searchsorted(starts, t, side="right") - 1
-    if starts.size == 0:
-        return k, np.zeros(np.shape(t), dtype=bool)
-    return k, (k >= 0) & (t <= ends[np.maximum(k, 0)])
-
-
-def drop_outside(t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
-    """Like :func:`positions_in`, but ``None`` when every sample is already inside."""
-    lo = np.searchsorted(t, starts, side="left")
-    hi = np.searchsorted(t, ends, side="right")
-    if int(np.sum(hi - lo)) == t.size:
-        return None
-    return ranges(lo, hi)
-
-
-def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Concatenate ``arange(lo[i], hi[i])`` for all i, without a Python loop."""
-    lengths = np.maximum(np.asarray(hi, np.int64) - np.asarray(lo, np.int64), 0)
-    total = int(lengths.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    out_start = np.cumsum(lengths) - lengths
-    return np.arange(total, dtype=np.int64) + np.repeat(lo - out_start, lengths)
 
 
 def _seconds(values: Any, what: str) -> np.ndarray:

@@ -10,7 +10,8 @@ import xarray as xr
 from xarray.indexes import PandasIndex
 
 from xr_nap.core.blocks import in_memory
-from xr_nap.core.intervals import bounds, intersect, interval_of, ranges
+from xr_nap.core.intervals import bounds, intersect
+from xr_nap.core.search import interval_of, ranges, rates, unit_index
 from xr_nap.core.time_index import TimeIndex, index_coords, select, set_index, time_index
 from xr_nap.core.time_series import (
     SPIKE,
@@ -102,20 +103,12 @@ def restrict(obj: xr.DataArray | xr.Dataset, ep: Any) -> xr.DataArray | xr.Datas
 def _restrict_group(group: xr.Dataset, starts: np.ndarray, ends: np.ndarray) -> xr.Dataset:
     spikes = np.asarray(group["spike_time"].values, dtype=np.float64)
     offsets = unit_offsets(group)
-    keep = spike_mask(spikes, starts, ends)
-    unit_index = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
-    counts = np.bincount(unit_index[keep], minlength=offsets.size - 1)
+    keep = interval_of(spikes, starts, ends)[1]
+    counts = np.bincount(unit_index(offsets)[keep], minlength=offsets.size - 1)
     out = group.isel({SPIKE: np.flatnonzero(keep)})
     out["row_size"] = out["row_size"].copy(data=counts.astype(np.int64))
-    length = float(np.sum(ends - starts))
-    rate = counts / length if length > 0 else np.full(counts.shape, np.nan)
-    out["rate"] = xr.Variable(UNIT, rate, attrs={"units": "Hz"})
+    out["rate"] = xr.Variable(UNIT, rates(counts, starts, ends), attrs={"units": "Hz"})
     return with_support(out, starts, ends)
-
-
-def spike_mask(t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Boolean mask of the (not necessarily sorted) times inside any interval."""
-    return interval_of(t, starts, ends)[1]
 
 
 def get(

@@ -312,6 +312,9 @@ class TimeIndex(Index):
     def size(self) -> int:
         return self.times.transform.size if self.is_rate else len(self.times.index)
 
+    def __len__(self) -> int:
+        return self.size
+
     @property
     def values(self) -> np.ndarray:
         """All sample times as float64 (built on demand for a rate-based index)."""

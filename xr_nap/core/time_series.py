@@ -22,14 +22,9 @@ import pandas as pd
 import xarray as xr
 from xarray.indexes import PandasIndex
 
-from xr_nap.core.intervals import (
-    bounds,
-    drop_outside,
-    encode_support,
-    interval_set,
-    positions_in,
-)
+from xr_nap.core.intervals import bounds, encode_support, interval_set
 from xr_nap.core.metadata import plain_array
+from xr_nap.core.search import drop_outside, positions_in, rates
 from xr_nap.core.time_index import (
     TimeIndex,
     check_support,
@@ -382,8 +377,7 @@ def _ragged_flat(
     metadata: Any = None,
 ) -> xr.Dataset:
     """:func:`_ragged_dataset` from the concatenated trains (sorted ids) and their sizes."""
-    length = float(np.sum(ends - starts))
-    rate = counts / length if length > 0 else np.full(counts.shape, np.nan)
+    rate = rates(counts, starts, ends)
     # fastpath: these are plain numpy arrays already, nothing to convert
     variables: dict[Hashable, xr.Variable] = {
         "spike_time": xr.Variable(SPIKE, spikes, {"units": "s"}, fastpath=True),

@@ -8,16 +8,16 @@ import numpy as np
 import xarray as xr
 
 from xr_nap.core.blocks import in_memory, is_dask, take_rows
-from xr_nap.core.intervals import bounds, ranges
+from xr_nap.core.intervals import bounds
+from xr_nap.core.search import closest_rows, epoch_rows, interval_of, positions_in
+from xr_nap.core.time_index import time_index
 from xr_nap.core.time_series import (
     TIME,
     like_input,
     nap_type,
-    search_times,
     series,
     support_bounds,
     times,
-    times_at,
     tsd,
 )
 
@@ -68,24 +68,17 @@ def value_from(
         raise TypeError("value_from works between time series (DataArrays with a time dim)")
     starts, ends = support_bounds(data) if ep is None else bounds(ep)
     t = times(obj)  # the sampling times; the target's may be a lazy index
-    rows = ranges(np.searchsorted(t, starts, "left"), np.searchsorted(t, ends, "right"))
-    t = t[rows]
-    k = np.searchsorted(starts, t, side="right") - 1  # interval of each time
-    first = search_times(data, starts, "left")[k]  # target rows of that interval
-    last = search_times(data, ends, "right")[k] - 1
-    if mode == "before":
-        j = search_times(data, t, side="right") - 1
-    elif mode == "after":
-        j = search_times(data, t, side="left")
-    else:  # nearest of the neighbours inside the interval; the later one on a tie
-        j = np.clip(search_times(data, t, side="left"), first, last + 1)
-        has_prev, has_next = j > first, j <= last
-        if data.sizes[TIME]:
-            top = data.sizes[TIME] - 1
-            d_prev = t - times_at(data, np.clip(j - 1, 0, top))
-            d_next = times_at(data, np.clip(j, 0, top)) - t
-            j = np.where(has_prev & (~has_next | (d_prev < d_next)), j - 1, j)
-    ok = (j >= first) & (j <= last)
+    t = t[positions_in(t, starts, ends)]
+    target = time_index(data)
+    if mode == "closest":  # the later one on a tie
+        j = closest_rows(t, target, starts, ends)
+    else:
+        k = interval_of(t, starts, ends)[0]  # interval of each time
+        first, stop = epoch_rows(target, starts, ends)
+        j = target.searchsorted(t, side="right") - 1 if mode == "before" else \
+            target.searchsorted(t, side="left")
+        j = np.where((j >= first[k]) & (j < stop[k]), j, -1)
+    ok = j >= 0
     if in_memory(data) or is_dask(data):
         values = data.isel({TIME: j[ok]}).values
     else:  # file-backed: repeated rows defeat run-by-run reads; gather block by block

@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from xr_nap.core.blocks import take_rows, time_axis
-from xr_nap.core.intervals import bounds, positions_in, ranges
+from xr_nap.core.blocks import take_rows
+from xr_nap.core.intervals import bounds
+from xr_nap.core.search import closest_rows, epoch_rows, positions_in, ranges
+from xr_nap.core.time_index import time_index
 from xr_nap.core.time_series import (
     TIME,
     _ragged_dataset,
@@ -71,24 +73,6 @@ def lag_grid(before: float, after: float, step: float) -> tuple[np.ndarray, int,
     left = -np.arange(0, before + step, step)[::-1][:-1]
     right = np.arange(0, after + step, step)[1:]
     return np.concatenate([left, [0.0], right]), left.size, right.size
-
-
-def closest_rows(t: np.ndarray, tt: np.ndarray, starts: np.ndarray,
-                 ends: np.ndarray) -> np.ndarray:
-    """Row of the sorted times ``tt`` closest to each time of ``t`` (any order) inside
-    the same interval, the later one on a tie (pynapple's ``value_from`` and perievent
-    matching); -1 when ``t`` is outside every interval or its interval has no row."""
-    k = np.searchsorted(starts, t, side="right") - 1
-    safe = np.maximum(k, 0)
-    first = np.searchsorted(tt, starts, "left")[safe]
-    last = np.searchsorted(tt, ends, "right")[safe] - 1
-    j = np.clip(np.searchsorted(tt, t, side="left"), first, np.maximum(last, first))
-    prev = np.maximum(j - 1, first)
-    if tt.size:
-        j = np.where((j > first) & (t - tt[np.minimum(prev, tt.size - 1)]
-                                    < tt[np.minimum(j, tt.size - 1)] - t), prev, j)
-    ok = (k >= 0) & (t <= ends[safe]) & (last >= first)
-    return np.where(ok, j, -1)
 
 
 def _event_times(events: Any) -> np.ndarray:
@@ -175,16 +159,18 @@ def _align_spikes(t: np.ndarray, ev: np.ndarray, before: float, after: float) ->
 
 
 def _align_continuous(data: xr.DataArray, ev: np.ndarray, before: float, after: float):
-    t = time_axis(data)  # a lazy time index stays lazy
+    t = time_index(data)  # a lazy time index stays lazy
     if t.size < 2:
         raise ValueError("perievent needs a continuous series with at least 2 samples")
-    step = float(t[1] - t[0])
+    first_two = t.times_at([0, 1])
+    step = float(first_two[1] - first_two[0])
     if step <= 0:
         raise ValueError(f"perievent takes its lag step from the first two samples, which "
-                         f"are both at {float(t[0])!r} s; drop the repeated time first")
+                         f"are both at {float(first_two[0])!r} s; drop the repeated time "
+                         "first")
     lags, n0, n1 = lag_grid(before, after, step)
     s, e = support_bounds(data)
-    elo, ehi = np.searchsorted(t, s, "left"), np.searchsorted(t, e, "right")
+    elo, ehi = epoch_rows(t, s, e)
     ev = ev[positions_in(ev, s, e)]
     if ev.size == 0:
         raise ValueError("No overlap between input and epochs, perievent matrix is empty...")

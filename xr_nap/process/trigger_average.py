@@ -33,8 +33,10 @@ import numpy as np
 import xarray as xr
 from numpy.lib.stride_tricks import sliding_window_view
 
-from xr_nap.core.blocks import segment_sums, take_rows, time_axis
+from xr_nap.core.blocks import segment_sums, take_rows
 from xr_nap.core.intervals import bounds
+from xr_nap.core.search import epoch_rows, unit_index
+from xr_nap.core.time_index import time_index
 from xr_nap.core.time_series import (
     TIME,
     UNIT,
@@ -63,7 +65,7 @@ def _events(group: xr.DataArray | xr.Dataset):
     if kind == "TsGroup":
         spikes = np.asarray(group["spike_time"].values, dtype=np.float64)
         offsets = unit_offsets(group)
-        unit = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+        unit = unit_index(offsets)
         coords: dict[Any, Any] = {UNIT: group[UNIT].values}
         for key, var in group.data_vars.items():
             if var.dims == (UNIT,) and key != "row_size":
@@ -78,11 +80,11 @@ def _events(group: xr.DataArray | xr.Dataset):
 def _binned_feature(feature: xr.DataArray, left: np.ndarray, right: np.ndarray,
                     interval: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """``v[b]``: mean of the samples in each bin, forward-filled inside the epoch."""
-    t = time_axis(feature)  # a lazy time index stays lazy
-    elo = np.searchsorted(t, starts, "left")[interval]  # epoch rows of each bin
-    ehi = np.searchsorted(t, ends, "right")[interval]
-    lo = np.searchsorted(t, left, "left")
-    hi = np.maximum(np.minimum(np.searchsorted(t, right, "left"), ehi), lo)
+    t = time_index(feature)  # a lazy time index stays lazy
+    elo, ehi = epoch_rows(t, starts, ends)
+    elo, ehi = elo[interval], ehi[interval]  # epoch rows of each bin
+    lo = t.searchsorted(left, "left")
+    hi = np.maximum(np.minimum(t.searchsorted(right, "left"), ehi), lo)
     ncol = int(np.prod(feature.shape[1:], dtype=np.int64))
     sums = segment_sums(feature, lo, hi).reshape(lo.size, ncol)
     n = hi - lo

@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from xr_nap.core.blocks import reduce_time, segment_sums, time_axis
-from xr_nap.core.intervals import bounds, ranges
-from xr_nap.core.restrict import spike_mask
+from xr_nap.core.blocks import reduce_time, segment_sums
+from xr_nap.core.intervals import bounds
+from xr_nap.core.search import closest_rows, epoch_rows, interval_of, ranges, rates, unit_index
+from xr_nap.core.time_index import TimeIndex, time_index
 from xr_nap.core.time_series import (
     TIME,
     UNIT,
@@ -42,7 +43,6 @@ from xr_nap.core.time_series import (
     unit_offsets,
 )
 from xr_nap.errors import check_output_size
-from xr_nap.process.perievent import closest_rows
 
 __all__ = [
     "tuning_curves",
@@ -60,11 +60,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- helpers
-def _epoch_rows(t: np.ndarray, starts: np.ndarray, ends: np.ndarray):
-    """Row ranges ``[lo, hi)`` of the sorted times ``t`` inside each closed interval."""
-    return np.searchsorted(t, starts, "left"), np.searchsorted(t, ends, "right")
-
-
 def _local_rows(lo: np.ndarray, hi: np.ndarray, c0: int, c1: int) -> np.ndarray | slice:
     """Positions (relative to ``c0``) of the rows of ``[c0, c1)`` inside some range
     (a slice, so no copy, when one range covers them)."""
@@ -200,17 +195,18 @@ def _bin_edges(features, lo, hi, bins, range_, ndim):
     return edges
 
 
-def _sampling_rate(t: Any, lo: np.ndarray, hi: np.ndarray) -> float:
-    """1 / mean of the time steps inside each epoch (pynapple's ``time_diff`` mean)."""
-    if not isinstance(t, np.ndarray):  # lazy time axis: an epoch's steps add up to its span
-        keep = hi - lo > 1
-        steps = np.sum(hi[keep] - lo[keep] - 1)
-        span = np.sum(t[hi[keep] - 1] - t[lo[keep]]) if steps else np.float64(np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(np.float64(steps) / span)
-    diffs = np.diff(t)[ranges(lo, hi - 1)] if t.size > 1 else np.empty(0)
+def _sampling_rate(t: TimeIndex, lo: np.ndarray, hi: np.ndarray) -> float:
+    """1 / mean of the time steps inside each epoch (pynapple's ``time_diff`` mean).
+
+    The steps of an epoch add up to its span, so only the first and last time of each
+    epoch are read (no array of steps as long as the series)."""
+    keep = hi - lo > 1
+    steps = np.sum(hi[keep] - lo[keep] - 1)
+    if not steps:
+        return float("nan")
+    span = np.sum(t.times_at(hi[keep] - 1) - t.times_at(lo[keep]))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(1.0 / np.mean(diffs)) if diffs.size else float("nan")
+        return float(np.float64(steps) / span)
 
 
 def _feature_names(features: xr.DataArray, feature_names: Any) -> list[str]:
@@ -332,8 +328,8 @@ def tuning_curves(
         range = [range]
 
     starts, ends = support_bounds(features) if epochs is None else bounds(epochs)
-    tf = time_axis(features)  # a lazy time index stays lazy
-    lo, hi = _epoch_rows(tf, starts, ends)
+    tf = time_index(features)  # a lazy time index stays lazy
+    lo, hi = epoch_rows(tf, starts, ends)
     if fs is None:
         fs = _sampling_rate(tf, lo, hi)
     elif not isinstance(fs, (int, float, np.floating, np.integer)) or isinstance(fs, bool):
@@ -374,28 +370,25 @@ def _spike_counts(data, kind, features, tf, starts, ends, lo, hi, edges):
         spikes = np.asarray(data["spike_time"].values, dtype=np.float64)
         offsets = unit_offsets(data)
     n_units = offsets.size - 1
-    unit = np.repeat(np.arange(n_units), np.diff(offsets))
-    keep = spike_mask(spikes, starts, ends)
+    unit = unit_index(offsets)
+    keep = interval_of(spikes, starts, ends)[1]
     spikes, unit = spikes[keep], unit[keep]
     occupancy, flat = _feature_pass(features, lo, hi, edges,
                                     closest_rows(spikes, tf, starts, ends))
     nflat = occupancy.size
     ok = flat >= 0
     counts = np.bincount(unit[ok] * nflat + flat[ok], minlength=n_units * nflat)
-    length = float(np.sum(ends - starts))
-    per_unit = np.bincount(unit, minlength=n_units)
-    rates = per_unit / length if length > 0 else np.full(n_units, np.nan)
-    return counts.reshape(n_units, nflat).astype(np.float64), occupancy, rates
+    per_unit = rates(np.bincount(unit, minlength=n_units), starts, ends)
+    return counts.reshape(n_units, nflat).astype(np.float64), occupancy, per_unit
 
 
 def _continuous_means(data, features, tf, starts, ends, lo, hi, edges):
     """Mean of each data column per flat bin (pynapple: 0 where a visited bin got no
     sample or a NaN; NaN where unvisited) and the occupancy."""
-    td = times(data)
-    dlo, dhi = _epoch_rows(td, starts, ends)
-    drows = ranges(dlo, dhi)
+    td = time_index(data)
+    drows = ranges(*epoch_rows(td, starts, ends))
     occupancy, flat = _feature_pass(features, lo, hi, edges,
-                                    closest_rows(td[drows], tf, starts, ends))
+                                    closest_rows(td.times_at(drows), tf, starts, ends))
     nflat = occupancy.size
     ncol = int(np.prod(data.shape[1:], dtype=np.int64))
     sums = np.zeros((ncol, nflat))
@@ -461,13 +454,11 @@ def compute_response_per_epoch(
             else:
                 spikes = np.asarray(data["spike_time"].values, dtype=np.float64)
                 offsets = unit_offsets(data)
-            unit = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
-            n = np.bincount(unit[spike_mask(spikes, starts, ends)],
+            n = np.bincount(unit_index(offsets)[interval_of(spikes, starts, ends)[1]],
                             minlength=offsets.size - 1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                columns.append(n / float(np.sum(ends - starts)))
+            columns.append(rates(n, starts, ends))
         else:
-            lo, hi = _epoch_rows(times(data), starts, ends)
+            lo, hi = epoch_rows(time_index(data), starts, ends)
             total = segment_sums(data, lo, hi).sum(axis=0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 columns.append(total.reshape(-1) / int(np.sum(hi - lo)))
@@ -637,14 +628,14 @@ def _legacy_tc_array(tc: Any, ndim: int) -> xr.DataArray:
 def _legacy_info(tcs, features, ep, minmax, bitssec, ndim):
     """pynapple's legacy SI: occupancy on ``linspace(nanmin, nanmax)`` edges of all
     feature samples, counted inside ``ep`` (all samples without it)."""
-    tf = times(features)
+    tf = time_index(features)
     all_lo, all_hi = np.array([0]), np.array([tf.size])
     if minmax is None:
         mins, maxs = _feature_minmax(features, all_lo, all_hi)
     else:
         mins, maxs = np.asarray(minmax[0::2], float), np.asarray(minmax[1::2], float)
     edges = [np.linspace(mins[i], maxs[i], tcs.shape[i + 1] + 1) for i in range(ndim)]
-    lo, hi = (all_lo, all_hi) if ep is None else _epoch_rows(tf, *bounds(ep))
+    lo, hi = (all_lo, all_hi) if ep is None else epoch_rows(tf, *bounds(ep))
     occupancy, _ = _feature_pass(features, lo, hi, edges, np.empty(0, dtype=np.int64))
     occupancy = occupancy.reshape(tcs.shape[1:]).astype(np.float64)
     tcs = tcs.drop_attrs().assign_attrs(occupancy=occupancy / occupancy.sum())

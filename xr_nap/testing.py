@@ -242,10 +242,11 @@ def position_like(i0: int, i1: int, rate: float) -> np.ndarray:
 
 def write_large_nwb(path: Any, n_samples: int, rate: float = 1000.0,
                     chunk_rows: int = 1 << 16, n_units: int = 5,
-                    spikes_per_unit: int = 20_000, seed: int = 0) -> Any:
+                    spikes_per_unit: int = 20_000, seed: int = 0,
+                    dtype: Any = np.float64) -> Any:
     """Write an NWB file with one big rate-based series, never holding it in memory.
 
-    ``acquisition/feature`` gets ``n_samples`` float64 values of :func:`position_like`
+    ``acquisition/feature`` gets ``n_samples`` values (``dtype``) of :func:`position_like`
     (HDF5-chunked by ``chunk_rows``) and the file gets ``n_units`` random units. pynwb
     writes the layout around an empty dataset, then h5py fills it block by block, so a
     multi-GiB file needs only a few MiB of memory to make. For out-of-core tests and
@@ -262,7 +263,7 @@ def write_large_nwb(path: Any, n_samples: int, rate: float = 1000.0,
     rng = np.random.default_rng(seed)
     nwb = pynwb.NWBFile(session_description="xr-nap large sample", identifier="xr-nap-large",
                         session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
-    data = H5DataIO(data=None, shape=(n_samples,), dtype=np.dtype("float64"),
+    data = H5DataIO(data=None, shape=(n_samples,), dtype=np.dtype(dtype),
                     chunks=(min(chunk_rows, n_samples),))
     nwb.add_acquisition(pynwb.TimeSeries(name="feature", data=data, unit="cm", rate=rate,
                                          starting_time=0.0))

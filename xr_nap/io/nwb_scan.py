@@ -1,9 +1,9 @@
 """Find the objects of an NWB file from its HDF5 layout, without pynwb.
 
 pynwb builds every container of a file when it opens it; here only group attributes
-(``neurodata_type``, ``namespace``, ``object_id``) and dataset shapes are read, which is
-several times faster. The mapping from NWB types to pynapple types and the key naming
-follow ``pynapple.io.interface_nwb`` (0.11):
+(``neurodata_type``, ``namespace``, ``object_id``), dataset shapes and the scalars of
+rate-based series are read. The mapping from NWB types to pynapple types and the key
+naming follow ``pynapple.io.interface_nwb`` (0.11):
 
 - a table with a ``*_times_index`` column (``Units``) -> ``TsGroup``;
 - a ``TimeIntervals`` table -> ``IntervalSet``;
@@ -16,22 +16,37 @@ those paths from container names only, so two objects whose container paths are 
 (``acquisition/x`` and ``stimulus/presentation/x`` are both ``/x``) collide and one is
 lost; here such objects are named from their HDF5 paths instead (``"acquisition/x"``,
 ``"presentation/x"``) and both are kept.
+
+The scan is bounded: each group is visited once (a hard link to a group already seen is
+not followed again; one back to an ancestor, a cycle, is reported), at most
+:data:`MAX_DEPTH` groups deep and over at most :data:`MAX_MEMBERS` members. What it
+cannot read is listed as skipped, with the reason, and the rest of the file is read.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import warnings
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import h5py
 import numpy as np
-from h5py import h5a, h5d, h5p, h5s, h5t
+
+from xr_nap.errors import NWBFormatError, SkippedObjectWarning, warn
+from xr_nap.io.nwb_read import (
+    METADATA_BYTES,
+    attr_text,
+    colnames,
+    read_all,
+    read_attr,
+    read_scalar,
+    stored_bytes,
+)
 
 __all__ = ["NWBObject", "TableLayout", "table_layout", "scan", "file_metadata", "check_nwb",
-           "is_nwb_file"]
+           "is_nwb_file", "rate_and_start", "describe_skipped", "unique_keys"]
 
 # Core types (pynwb 4.2 / NWB 2.9) whose ancestry matters; extensions are resolved from
 # the specifications cached in the file.
@@ -58,6 +73,10 @@ SPECIAL = {  # pynapple treats these (and their subtypes) specially
 }
 CORE_NAMESPACES = frozenset({"core", "hdmf-common", "hdmf-experimental"})
 
+MAX_DEPTH = 64  # NWB nests a few groups deep; deeper is damage or a trap
+MAX_MEMBERS = 1_000_000  # group members looked at, over the whole file
+MAX_ANCESTRY = 50  # neurodata_type_inc steps followed from a type to a core type
+
 
 @dataclass(frozen=True)
 class TableLayout:
@@ -73,8 +92,8 @@ def table_layout(group: h5py.Group) -> TableLayout:
     """The :class:`TableLayout` of ``group``."""
     desc = read_attr(group, "description")
     if isinstance(desc, bytes):
-        desc = desc.decode()
-    return TableLayout(frozenset(group), tuple(_colnames(group)),
+        desc = desc.decode(errors="replace")
+    return TableLayout(frozenset(group), tuple(colnames(group)),
                        desc if isinstance(desc, str) else None)
 
 
@@ -115,35 +134,30 @@ class NWBObject:
         return self.path.rsplit("/", 1)[-1]
 
 
-def _attr(obj: Any, name: str, default: Any = None) -> Any:
-    value = obj.attrs.get(name, default)
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def is_nwb_file(f: h5py.File) -> bool:
     """True if ``f`` has an NWB 2 root (``neurodata_type == "NWBFile"``)."""
-    return _attr(f, "neurodata_type") == "NWBFile"
+    return attr_text(f, "neurodata_type") == "NWBFile"
 
 
 def check_nwb(f: h5py.File, where: Any) -> None:
-    """Raise a clear error unless ``f`` is an open NWB 2.x file.
+    """Raise a clear error unless ``f`` is an NWB 2.x file.
 
     Raises
     ------
-    ValueError
-        If the file is closed, is NWB 1.x, or is HDF5 without the NWB layout.
+    NWBFormatError
+        If the file is NWB 1.x, or HDF5 without the NWB layout.
     """
-    if not f.id.valid:
-        raise ValueError(f"the NWB file {where} is closed")
     if is_nwb_file(f):
         return
-    version = _attr(f, "nwb_version") or (
-        f["nwb_version"][()] if isinstance(f.get("nwb_version"), h5py.Dataset) else None)
+    version = attr_text(f, "nwb_version")
+    if version is None and isinstance(f.get("nwb_version"), h5py.Dataset):
+        version = read_scalar(f["nwb_version"])
     if isinstance(version, bytes):
-        version = version.decode()
-    if version is not None and str(version).lstrip("NWB-").startswith("1."):
-        raise ValueError(f"{where} is an NWB {version} file; only NWB 2.x files can be read")
-    raise ValueError(
+        version = version.decode(errors="replace")
+    if version is not None and str(version).removeprefix("NWB-").startswith("1."):
+        raise NWBFormatError(f"{where} is an NWB {version} file; only NWB 2.x files can "
+                             "be read")
+    raise NWBFormatError(
         f"{where} is an HDF5 file without the NWB layout (its root has no "
         "neurodata_type='NWBFile' attribute)"
     )
@@ -152,8 +166,9 @@ def check_nwb(f: h5py.File, where: Any) -> None:
 class _Ancestry:
     """Resolve the base type of a neurodata_type, reading extension specs on demand."""
 
-    def __init__(self, f: h5py.File):
+    def __init__(self, f: h5py.File, skipped: list[tuple[str, str]]):
         self.f = f
+        self.skipped = skipped
         self.parents: dict[str, str] | None = None
 
     def _load_specs(self) -> dict[str, str]:
@@ -162,21 +177,33 @@ class _Ancestry:
         if not isinstance(specs, h5py.Group):
             return parents
         for ns in specs:
-            if ns in CORE_NAMESPACES or not isinstance(specs[ns], h5py.Group):
+            if ns in CORE_NAMESPACES or not isinstance(specs.get(ns), h5py.Group):
                 continue
             for version in specs[ns].values():
+                if not isinstance(version, h5py.Group):
+                    continue
                 for item in version.values():
-                    try:
-                        spec = json.loads(item[()])
-                    except (TypeError, ValueError, OSError):
-                        continue
-                    _collect_parents(spec, parents)
+                    self._read_spec(item, parents)
         return parents
+
+    def _read_spec(self, item: Any, parents: dict[str, str]) -> None:
+        if not isinstance(item, h5py.Dataset) or item.shape != ():
+            return
+        try:
+            text = item[()]
+            spec = json.loads(text)
+        except (TypeError, ValueError, OSError):  # not JSON text: not a spec we can use
+            return
+        except RecursionError:  # json's decoder recurses once per nesting level
+            self.skipped.append((item.name, "extension specification nested too deeply "
+                                 "to parse; its types are treated as unknown"))
+            return
+        _collect_parents(spec, parents)
 
     def chain(self, ntype: str) -> list[str]:
         """``[ntype, parent, ...]`` up to the first core type (or as far as known)."""
         out = [ntype]
-        while out[-1] not in TIMESERIES and out[-1] not in TABLES and len(out) < 50:
+        while out[-1] not in TIMESERIES and out[-1] not in TABLES and len(out) < MAX_ANCESTRY:
             if self.parents is None:
                 self.parents = self._load_specs()
             parent = self.parents.get(out[-1])
@@ -187,15 +214,51 @@ class _Ancestry:
 
 
 def _collect_parents(spec: Any, parents: dict[str, str]) -> None:
-    if isinstance(spec, dict):
-        name, inc = spec.get("neurodata_type_def"), spec.get("neurodata_type_inc")
-        if name and inc:
-            parents[name] = inc
-        for value in spec.values():
-            _collect_parents(value, parents)
-    elif isinstance(spec, list):
-        for value in spec:
-            _collect_parents(value, parents)
+    """Record ``neurodata_type_def -> neurodata_type_inc`` of every type in a parsed
+    specification (a loop, not recursion: the nesting depth is the file's choice)."""
+    todo = [spec]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            name, inc = item.get("neurodata_type_def"), item.get("neurodata_type_inc")
+            if isinstance(name, str) and isinstance(inc, str):
+                parents.setdefault(name, inc)
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+
+
+def rate_and_start(st: Any) -> tuple[float, float] | str:
+    """``(starting_time, rate)`` of a ``starting_time`` dataset, or the reason they
+    cannot give sample times (a string)."""
+    if not isinstance(st, h5py.Dataset):
+        return "its starting_time is not a dataset"
+    rate = read_attr(st, "rate")
+    if rate is None:
+        return "its starting_time has no rate"
+    try:
+        rate = float(np.asarray(rate, dtype=np.float64).reshape(-1)[0])
+        t0 = read_all(st, np.float64).reshape(-1)
+    except (TypeError, ValueError, IndexError):
+        return "its starting_time or rate is not a number"
+    if t0.size != 1:
+        return f"its starting_time holds {t0.size} values, not one"
+    if not np.isfinite(t0[0]):
+        return f"its starting_time is {t0[0]}, not a finite number"
+    if not (np.isfinite(rate) and rate > 0):
+        return f"its rate is {rate}, not a positive finite number"
+    return float(t0[0]), rate
+
+
+def _data_problem(data: h5py.Dataset) -> str | None:
+    """Why the values of ``data`` cannot be a series (None if they can)."""
+    dtype = data.dtype
+    if dtype.kind in "biufc" or h5py.check_string_dtype(dtype) is not None \
+            or h5py.check_ref_dtype(dtype) is not None:
+        return None
+    if dtype.names:
+        return f"its data have a compound type ({', '.join(dtype.names)})"
+    return f"its data have an unsupported type ({dtype})"
 
 
 def _classify(group: h5py.Group, chain: list[str]) -> tuple[str, str] | str | None:
@@ -209,18 +272,21 @@ def _classify(group: h5py.Group, chain: list[str]) -> tuple[str, str] | str | No
             return "TsGroup", "DynamicTable"
         if role == "TimeIntervals":
             return "IntervalSet", role
-        if any(n.endswith("_times") for n in _colnames(group)):
+        if any(n.endswith("_times") for n in colnames(group)):
             return "Ts", "DynamicTable"
         return None
     if role == "AnnotationSeries":
+        n_time = _n_times(group)
+        if isinstance(n_time, str):
+            return n_time
         return ("Ts", role) if "timestamps" in group else "it has no timestamps"
     if base not in TIMESERIES and not ("data" in group and (
             "timestamps" in group or "starting_time" in group)):
         return None  # an unknown type without the TimeSeries layout
     data = group.get("data")
     n_time = _n_times(group)
-    if n_time is None:
-        return "it has neither timestamps nor starting_time/rate"
+    if isinstance(n_time, str):
+        return n_time
     if data is None or not isinstance(data, h5py.Dataset):
         if n_time > 0:
             return "its data are missing (external file?)" if "external_file" in group \
@@ -229,6 +295,9 @@ def _classify(group: h5py.Group, chain: list[str]) -> tuple[str, str] | str | No
     shape = data.shape or ()
     if len(shape) == 0:
         return "its data are a scalar"
+    problem = _data_problem(data)
+    if problem:
+        return problem
     if n_time >= 0 and shape[0] != n_time:
         extra = " (data in an external file)" if "external_file" in group else ""
         return f"it has {shape[0]} data rows but {n_time} timestamps{extra}"
@@ -236,65 +305,71 @@ def _classify(group: h5py.Group, chain: list[str]) -> tuple[str, str] | str | No
     return kind, role or "TimeSeries"
 
 
-def _n_times(group: h5py.Group) -> int | None:
-    """Number of timestamps; -1 for rate-based series; None if neither is present."""
+def _n_times(group: h5py.Group) -> int | str:
+    """Number of timestamps, -1 for a rate-based series, or why there are no times."""
     ts = group.get("timestamps")
     if isinstance(ts, h5py.Dataset):
+        if len(ts.shape or ()) > 1 and ts.size != ts.shape[0]:  # MatNWB writes (n, 1)
+            return f"its timestamps have shape {ts.shape}, not one time per row"
+        if ts.dtype.kind not in "iuf":
+            return f"its timestamps are not numbers ({ts.dtype})"
         return int(ts.shape[0]) if ts.shape else 1
-    st = group.get("starting_time")
-    if isinstance(st, h5py.Dataset) and "rate" in st.attrs:
-        return -1
-    return None
+    if "starting_time" not in group:
+        return "it has neither timestamps nor starting_time/rate"
+    found = rate_and_start(group.get("starting_time"))
+    return found if isinstance(found, str) else -1
 
 
-def read_attr(obj: Any, name: str) -> Any:
-    """Attribute ``name`` of an h5py object, or None if it is missing or empty.
-
-    Read with the low-level API (twice as fast as ``obj.attrs.get``); strings come
-    back as ``bytes``.
-    """
-    key = name.encode()
-    if not h5a.exists(obj.id, key):
-        return None
-    attr = h5a.open(obj.id, key)
-    shape = attr.shape
-    if shape is None:
-        return None
-    out = np.empty(shape, attr.dtype)
-    attr.read(out)
-    return out[()] if out.ndim == 0 else out
-
-
-def _colnames(group: h5py.Group) -> list[str]:
-    names = read_attr(group, "colnames")
-    if names is None:
-        names = ()
-    return [n.decode() if isinstance(n, bytes) else str(n) for n in np.atleast_1d(names)]
+def _members(group: h5py.Group) -> list[str]:
+    return list(group)
 
 
 def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
-    """Map keys to the readable objects of ``f``; list ``(path, reason)`` of the others."""
+    """Map keys to the readable objects of ``f``; list ``(path, reason)`` of the others.
+
+    The walk is depth-first in name order (the order pynapple lists objects in); see
+    the module docstring for its bounds.
+    """
     found: list[tuple[str, str, str, str, tuple[str, str], TableLayout | None]] = []
     skipped: list[tuple[str, str]] = []
-    ancestry = _Ancestry(f)
-
-    def walk(group: h5py.Group, containers: str) -> None:
-        for name in group:
-            if group.name == "/" and name == "specifications":
-                continue
-            link = group.get(name, getlink=True)
-            if not isinstance(link, h5py.HardLink):
+    ancestry = _Ancestry(f, skipped)
+    seen = {f.id}
+    ancestors = [f.id]
+    stack = [(f, "", iter(_members(f)))]
+    looked = 0
+    while stack:
+        group, containers, names = stack[-1]
+        name = next(names, None)
+        if name is None:
+            stack.pop()
+            ancestors.pop()
+            continue
+        path = f"{group.name.rstrip('/')}/{name}"
+        looked += 1
+        if looked > MAX_MEMBERS:
+            skipped.append((path, f"the scan stopped after {MAX_MEMBERS} members; this "
+                                  "and later objects are not listed"))
+            break
+        if path == "/specifications":
+            continue
+        try:
+            if not isinstance(group.get(name, getlink=True), h5py.HardLink):
                 continue  # links point at objects listed where they live
-            try:
-                child = group[name]
-            except (KeyError, OSError) as err:
-                skipped.append((f"{group.name.rstrip('/')}/{name}", f"unreadable: {err}"))
-                continue
+            child = group[name]
             if not isinstance(child, h5py.Group):
                 continue
-            ntype = _attr(child, "neurodata_type")
-            path = child.name
+            if child.id in seen:
+                if child.id in ancestors:  # ancestors[i] is the group of stack[i]
+                    above = stack[ancestors.index(child.id)][0].name
+                    skipped.append((path, f"a hard link back to {above} (a cycle); not "
+                                          "followed"))
+                continue  # a second link to a group already listed
+            seen.add(child.id)
+            if len(stack) >= MAX_DEPTH:
+                skipped.append((path, f"nested more than {MAX_DEPTH} groups deep; not read"))
+                continue
             inner = containers
+            ntype = attr_text(child, "neurodata_type")
             if ntype is not None:
                 inner = f"{containers}/{name}"
                 result = _classify(child, ancestry.chain(str(ntype)))
@@ -304,12 +379,16 @@ def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
                     # units tables: cheap here (the group is open), saves their first access
                     layout = table_layout(child) if result[0] == "TsGroup" else None
                     found.append((path, inner, str(ntype),
-                                  str(_attr(child, "object_id", "")), result, layout))
-            walk(child, inner)
+                                  str(attr_text(child, "object_id", "")), result, layout))
+            members = _members(child)
+        except (KeyError, OSError, TypeError, ValueError) as err:  # a damaged object
+            skipped.append((path, f"unreadable: {err}"))
+            continue
+        stack.append((child, inner, iter(members)))
+        ancestors.append(child.id)
 
-    walk(f, "")
     full = [item[1] for item in found]
-    dup = {p for p in full if full.count(p) > 1}
+    dup = {p for p, n in Counter(full).items() if n > 1}
     # pynapple would lose all but one of these; name them from their HDF5 path instead
     full = [item[0] if item[1] in dup else item[1] for item in found]
     keys = unique_keys({p: p.rsplit("/", 1)[-1] for p in full})
@@ -329,110 +408,24 @@ def unique_keys(full_path_to_key: dict[str, str]) -> dict[str, str]:
     {'/a/pos': 'a/pos', '/b/c/pos': 'c/pos', '/units': 'units'}
     """
     out = dict(full_path_to_key)
-    for _ in range(64):
-        values = list(out.values())
-        clash = {k for k in values if values.count(k) > 1}
+    for _ in range(MAX_DEPTH):
+        clash = {k for k, n in Counter(out.values()).items() if n > 1}
         if not clash:
             return out
         for path, key in out.items():
             if key in clash:
                 parts = path.split("/")
                 out[path] = "/".join(parts[-len(key.split("/")) - 1:]).lstrip("/")
-    raise ValueError(f"cannot give unique keys to {sorted(full_path_to_key)}")
+    raise NWBFormatError(f"cannot give unique keys to {sorted(full_path_to_key)}")
 
 
-def read_all(ds: h5py.Dataset | h5d.DatasetID, dtype: Any = None) -> np.ndarray:
-    """A whole numeric dataset as ``dtype`` (default: its own) in one read.
-
-    ``ds[()]`` builds an h5py selection and a new array first: 2-3x slower on the
-    column-sized datasets read when a table is accessed. HDF5 converts the type.
-    ``ds`` may be a low-level dataset id (see :func:`open_whole`).
-    """
-    dsid = ds if isinstance(ds, h5d.DatasetID) else ds.id
-    own = dsid.dtype
-    dtype = own if dtype is None else np.dtype(dtype)
-    shape = dsid.shape
-    if shape is None or own.kind not in "biuf":
-        high = h5py.Dataset(dsid) if ds is dsid else ds
-        return np.asarray(high[()], dtype=dtype)
-    out = np.empty(shape, dtype)
-    if out.size:
-        dsid.read(h5s.ALL, h5s.ALL, out)
-    return out
-
-
-def _whole_access() -> Any:
-    dapl = h5p.create(h5p.DATASET_ACCESS)
-    dapl.set_chunk_cache(0, 0, 1.0)
-    return dapl
-
-
-# Whole reads go around the chunk cache: it is no help to them and copies each chunk
-# that does not fit it once more (2x slower on a 9 MB spike_times in 4 MB chunks).
-_WHOLE = _whole_access()
-
-
-def open_whole(group: h5py.Group, name: str) -> h5d.DatasetID | None:
-    """The low-level id of dataset ``name`` of ``group``, opened for whole reads, or
-    None if there is no such dataset.
-
-    A low-level open costs a third of ``group[name]`` (no h5py object, no type lookup).
-    """
-    try:
-        return h5d.open(group.id, name.encode(), _WHOLE)
-    except (KeyError, ValueError, OSError):  # missing, or not a dataset
-        return None
-
-
-def _fixed_strings(width: int) -> h5t.TypeID:
-    mtype = h5t.C_S1.copy()
-    mtype.set_size(width)
-    mtype.set_strpad(h5t.STR_NULLPAD)  # all ``width`` bytes may hold characters
-    return mtype
-
-
-_STRING_WIDTH = 64
-_STRINGS = _fixed_strings(_STRING_WIDTH)
-
-
-def read_strings(dsid: h5d.DatasetID) -> np.ndarray | None:
-    """A 1-D variable-length string dataset as a numpy ``str`` array, or None when the
-    fast path does not apply (then :func:`read_scalar` reads it).
-
-    HDF5 converts variable-length to fixed-width strings during the read, without a
-    Python object per value (4x faster than h5py's ``asstr()[()]``). Values that may
-    be cut (one fills the width) or are not ASCII fall back to the exact reader.
-    """
-    info = h5py.check_string_dtype(dsid.dtype)
-    shape = dsid.shape
-    if info is None or info.length is not None or shape is None or len(shape) != 1:
-        return None
-    raw = np.empty(shape, f"S{_STRING_WIDTH}")
-    if not raw.size:
-        return raw.astype("U1")
-    dsid.read(h5s.ALL, h5s.ALL, raw, mtype=_STRINGS)
-    width = int(np.char.str_len(raw).max())
-    if width == _STRING_WIDTH:
-        return None
-    try:
-        return raw.astype(f"U{max(width, 1)}")
-    except UnicodeDecodeError:  # not ASCII
-        return None
-
-
-def read_scalar(obj: Any) -> Any:
-    """A small dataset as Python/numpy values, strings decoded."""
-    if obj.ndim and obj.dtype.kind in "biuf":
-        return read_all(obj)
-    value = obj.asstr()[()] if h5py.check_string_dtype(obj.dtype) else obj[()]
-    if isinstance(value, np.ndarray) and value.dtype == object:
-        value = value.astype(str)
-    return value
-
-
-def file_metadata(f: h5py.File) -> dict[str, Any]:
-    """File-level NWB metadata (identifier, session_description, ...) as netCDF-safe attrs."""
-    out: dict[str, Any] = {"nwb_version": str(_attr(f, "nwb_version", ""))}
+def file_metadata(f: h5py.File) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """File-level NWB metadata (identifier, session_description, the datasets directly
+    under ``/general``, ...) as netCDF-safe attrs, and ``(path, reason)`` for the
+    values not read (larger than :data:`~xr_nap.io.nwb_read.METADATA_BYTES`, or
+    unreadable)."""
+    out: dict[str, Any] = {"nwb_version": str(attr_text(f, "nwb_version", ""))}
+    skipped: list[tuple[str, str]] = []
     places = [(f, ("identifier", "session_description", "session_start_time",
                    "timestamps_reference_time", "file_create_date"))]
     general = f.get("general")
@@ -443,9 +436,15 @@ def file_metadata(f: h5py.File) -> dict[str, Any]:
             obj = group.get(name)
             if not isinstance(obj, h5py.Dataset) or h5py.check_ref_dtype(obj.dtype):
                 continue
+            size = stored_bytes(obj)
+            if size > METADATA_BYTES:
+                skipped.append((obj.name, f"{size} bytes, too large for metadata (limit "
+                                          f"{METADATA_BYTES}); not read into attrs"))
+                continue
             try:
                 value = read_scalar(obj)
-            except (OSError, TypeError, ValueError):
+            except (OSError, TypeError, ValueError) as err:
+                skipped.append((obj.name, f"unreadable metadata: {err}"))
                 continue
             if isinstance(value, np.ndarray):
                 value = value.tolist()
@@ -453,17 +452,19 @@ def file_metadata(f: h5py.File) -> dict[str, Any]:
                     value = value[0]
             if isinstance(value, bytes):
                 value = value.decode(errors="replace")
+            if isinstance(value, str) and len(value) > METADATA_BYTES:  # one huge string
+                skipped.append((obj.name, f"a string of {len(value)} characters, too "
+                                          "large for metadata; not kept in attrs"))
+                continue
             out[name] = value if isinstance(value, (int, float, list)) else str(value)
-    return out
+    return out, skipped
 
 
 def describe_skipped(where: Any, skipped: list[tuple[str, str]]) -> None:
-    """Warn once, naming every object of the file that cannot be read (called when a
-    file is opened: the warning points at the caller of ``open_dataset``/``NWBFile``)."""
+    """Warn once (a :class:`~xr_nap.errors.SkippedObjectWarning` at the user's line),
+    naming every object of the file that is not read and why."""
     if skipped:
         lines = "\n".join(f"  {path}: {reason}" for path, reason in skipped)
-        warnings.warn(
-            f"{os.fspath(where) if isinstance(where, os.PathLike) else where}: "
-            f"skipped {len(skipped)} NWB object(s) that cannot be read:\n{lines}",
-            UserWarning, stacklevel=4,
-        )
+        warn(f"{os.fspath(where) if isinstance(where, os.PathLike) else where}: "
+             f"skipped {len(skipped)} NWB object(s) that cannot be read:\n{lines}",
+             SkippedObjectWarning)

@@ -162,7 +162,10 @@ def reference_paths(f: h5py.File, refs: np.ndarray, where: str) -> np.ndarray:
             out[i] = ""
             continue
         try:
-            out[i] = h5r.get_name(ref, f.id).decode(errors="replace")
+            name = h5r.get_name(ref, f.id)
         except (ValueError, OSError) as err:
             raise KeyError(f"{where}: reference {i} points to no object ({err})") from err
+        if name is None:  # the object it pointed to was deleted
+            raise KeyError(f"{where}: reference {i} points to no object")
+        out[i] = name.decode(errors="replace")
     return out

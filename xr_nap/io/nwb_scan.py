@@ -233,13 +233,13 @@ def rate_and_start(st: Any) -> tuple[float, float] | str:
     cannot give sample times (a string)."""
     if not isinstance(st, h5py.Dataset):
         return "its starting_time is not a dataset"
-    rate = read_attr(st, "rate")
-    if rate is None:
-        return "its starting_time has no rate"
     try:
+        rate = read_attr(st, "rate")
+        if rate is None:
+            return "its starting_time has no rate"
         rate = float(np.asarray(rate, dtype=np.float64).reshape(-1)[0])
         t0 = read_all(st, np.float64).reshape(-1)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OSError):
         return "its starting_time or rate is not a number"
     if t0.size != 1:
         return f"its starting_time holds {t0.size} values, not one"
@@ -335,16 +335,16 @@ def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
     ancestry = _Ancestry(f, skipped)
     seen = {f.id}
     ancestors = [f.id]
-    stack = [(f, "", iter(_members(f)))]
+    stack = [(f, "", "", iter(_members(f)))]  # group, containers, its path, members
     looked = 0
     while stack:
-        group, containers, names = stack[-1]
+        group, containers, where, names = stack[-1]
         name = next(names, None)
         if name is None:
             stack.pop()
             ancestors.pop()
             continue
-        path = f"{group.name.rstrip('/')}/{name}"
+        path = f"{where}/{name}"
         looked += 1
         if looked > MAX_MEMBERS:
             skipped.append((path, f"the scan stopped after {MAX_MEMBERS} members; this "
@@ -360,7 +360,7 @@ def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
                 continue
             if child.id in seen:
                 if child.id in ancestors:  # ancestors[i] is the group of stack[i]
-                    above = stack[ancestors.index(child.id)][0].name
+                    above = stack[ancestors.index(child.id)][2] or "/"
                     skipped.append((path, f"a hard link back to {above} (a cycle); not "
                                           "followed"))
                 continue  # a second link to a group already listed
@@ -368,6 +368,7 @@ def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
             if len(stack) >= MAX_DEPTH:
                 skipped.append((path, f"nested more than {MAX_DEPTH} groups deep; not read"))
                 continue
+            members = _members(child)  # first: a damaged link table fails here
             inner = containers
             ntype = attr_text(child, "neurodata_type")
             if ntype is not None:
@@ -380,11 +381,10 @@ def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
                     layout = table_layout(child) if result[0] == "TsGroup" else None
                     found.append((path, inner, str(ntype),
                                   str(attr_text(child, "object_id", "")), result, layout))
-            members = _members(child)
-        except (KeyError, OSError, TypeError, ValueError) as err:  # a damaged object
+        except (KeyError, OSError, RuntimeError, TypeError, ValueError) as err:  # damaged
             skipped.append((path, f"unreadable: {err}"))
             continue
-        stack.append((child, inner, iter(members)))
+        stack.append((child, inner, path, iter(members)))
         ancestors.append(child.id)
 
     full = [item[1] for item in found]
@@ -428,23 +428,27 @@ def file_metadata(f: h5py.File) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     skipped: list[tuple[str, str]] = []
     places = [(f, ("identifier", "session_description", "session_start_time",
                    "timestamps_reference_time", "file_create_date"))]
-    general = f.get("general")
-    if isinstance(general, h5py.Group):
-        places.append((general, tuple(general)))
+    try:
+        general = f.get("general")
+        if isinstance(general, h5py.Group):
+            places.append((general, tuple(general)))
+    except (KeyError, OSError, RuntimeError) as err:  # a damaged group
+        skipped.append(("/general", f"unreadable: {err}"))
     for group, names in places:
         for name in names:
-            obj = group.get(name)
-            if not isinstance(obj, h5py.Dataset) or h5py.check_ref_dtype(obj.dtype):
-                continue
-            size = stored_bytes(obj)
-            if size > METADATA_BYTES:
-                skipped.append((obj.name, f"{size} bytes, too large for metadata (limit "
-                                          f"{METADATA_BYTES}); not read into attrs"))
-                continue
+            where = f"{group.name.rstrip('/')}/{name}"
             try:
+                obj = group.get(name)
+                if not isinstance(obj, h5py.Dataset) or h5py.check_ref_dtype(obj.dtype):
+                    continue
+                size = stored_bytes(obj)
+                if size > METADATA_BYTES:
+                    skipped.append((where, f"{size} bytes, too large for metadata (limit "
+                                           f"{METADATA_BYTES}); not read into attrs"))
+                    continue
                 value = read_scalar(obj)
-            except (OSError, TypeError, ValueError) as err:
-                skipped.append((obj.name, f"unreadable metadata: {err}"))
+            except (KeyError, OSError, RuntimeError, TypeError, ValueError) as err:
+                skipped.append((where, f"unreadable metadata: {err}"))
                 continue
             if isinstance(value, np.ndarray):
                 value = value.tolist()

@@ -40,29 +40,40 @@ from xr_nap.io.nwb_scan import NWBObject, check_nwb, describe_skipped, file_meta
 __all__ = ["NWBArray", "NWBStore", "FileIdentity", "h5_file_of_pynwb"]
 
 # What HDF5 (through h5py) and numpy raise on bad bytes: damaged or missing objects
-# (KeyError, OSError), types that do not convert (TypeError, ValueError), indexes out
-# of range (IndexError). Inside a read these are facts about the file.
-FILE_ERRORS = (KeyError, OSError, TypeError, ValueError, IndexError)
+# (KeyError, OSError; RuntimeError for some HDF5 error classes, e.g. a damaged link
+# table), types that do not convert (TypeError, ValueError), indexes out of range
+# (IndexError). Inside a read these are facts about the file.
+FILE_ERRORS = (KeyError, OSError, RuntimeError, TypeError, ValueError, IndexError)
 
 _held = threading.local()
+
+
+class LockOrderError(RuntimeError):
+    """xr-nap read through its lock while holding it: a bug, never a fact of a file."""
 
 # xarray's mark of variable-length strings: written as strings without loading the data
 # first to find their type (as for h5netcdf's own string variables)
 _VLEN_STR = np.dtype(object, metadata={"element_type": str})
 
 
-@contextmanager
-def holding(lock: Any) -> Iterator[None]:
+class holding:  # lower case, like contextlib.suppress: ``with holding(lock):``
     """Hold ``lock``; raise if this thread holds it already (that would deadlock)."""
-    if getattr(_held, "lock", False):
-        raise RuntimeError("xr-nap internal error: an NWB read was attempted while the "
-                           "same thread holds the NWB read lock")
-    with lock:
+
+    __slots__ = ("lock",)
+
+    def __init__(self, lock: Any):
+        self.lock = lock
+
+    def __enter__(self) -> None:
+        if getattr(_held, "lock", False):
+            raise LockOrderError("xr-nap internal error: an NWB read was attempted while "
+                                 "the same thread holds the NWB read lock")
+        self.lock.acquire()
         _held.lock = True
-        try:
-            yield
-        finally:
-            _held.lock = False
+
+    def __exit__(self, *exc: Any) -> None:
+        _held.lock = False
+        self.lock.release()
 
 
 @dataclass(frozen=True)
@@ -77,30 +88,35 @@ class FileIdentity:
         return cls(int(f.id.get_filesize()), str(attr_text(f, "object_id", "")))
 
 
-def _current_size(f: h5py.File) -> int | None:
-    """Size of the file behind ``f`` now, where the driver can tell (a plain file)."""
-    if f.driver != "sec2":
-        return None
-    return os.fstat(f.id.get_vfd_handle()).st_size
+def descriptor(f: h5py.File) -> int | None:
+    """The OS file descriptor behind ``f`` if it is a plain file (else None); asking
+    the driver costs more than a read, so callers keep the answer with the file."""
+    return f.id.get_vfd_handle() if f.driver == "sec2" else None
 
 
-def check_not_truncated(f: h5py.File, identity: FileIdentity, where: str) -> None:
-    """Raise if the file shrank since it was opened (reads would give zeros)."""
-    size = _current_size(f)
-    if size is not None and size < identity.size:
+def check_not_truncated(fd: int | None, identity: FileIdentity, where: str) -> None:
+    """Raise if the file open as ``fd`` shrank since it was opened (HDF5 reads the
+    missing part as zeros)."""
+    if fd is None:
+        return
+    size = os.fstat(fd).st_size
+    if size < identity.size:
         raise NWBFormatError(f"{where} was truncated after it was opened ({size} bytes, "
                              f"was {identity.size}); its data can no longer be read")
 
 
-def check_same_file(f: h5py.File, identity: FileIdentity, where: str) -> None:
-    """Raise unless ``f`` (just opened again) is the file ``identity`` describes."""
-    check_not_truncated(f, identity, where)
+def check_same_file(f: h5py.File, identity: FileIdentity, where: str) -> int | None:
+    """Raise unless ``f`` (just opened again) is the file ``identity`` describes;
+    return its :func:`descriptor`."""
+    fd = descriptor(f)
+    check_not_truncated(fd, identity, where)
     now = FileIdentity.of(f)
     if now != identity:
         raise NWBFormatError(
             f"{where} is no longer the file that was opened (size {now.size} bytes and "
             f"object_id {now.object_id!r}, was {identity.size} and "
             f"{identity.object_id!r}); open it again")
+    return fd
 
 
 def _acquire(manager: FileManager, where: str) -> h5py.File:
@@ -151,30 +167,30 @@ class NWBArray(BackendArray):
         return indexing.explicit_indexing_adapter(
             key, self.shape, indexing.IndexingSupport.BASIC, self._read)
 
-    def _dataset(self) -> tuple[Any, h5py.File]:
+    def _dataset(self) -> tuple[Any, h5py.File, int | None]:
         # a dataset lookup costs more than a small read: keep the handle while its file
         # stays open (closing a file invalidates the ids of all its objects)
         if self._handle is not None and self._handle[0].id.valid:
-            return self._handle[1], self._handle[2]
+            return self._handle[1:]
         f = _acquire(self.manager, self.where)
-        check_same_file(f, self.identity, self.where)
+        fd = check_same_file(f, self.identity, self.where)
         ds = f[self.path]
         reader = ds.asstr(errors="replace") if self.strings else ds
-        self._handle = (ds, reader, f)
-        return reader, f
+        self._handle = (ds, reader, f, fd)
+        return reader, f, fd
 
     def _read(self, key: tuple) -> np.ndarray:
         with holding(self.lock):
-            reader, f = self._dataset()
+            reader, f, fd = self._dataset()
             try:
                 raw = reader[key]
                 if self.refs:
                     raw = reference_paths(f, raw, f"{self.where}:{self.path}")
             except FILE_ERRORS as err:
-                check_not_truncated(f, self.identity, self.where)  # the likely cause
+                check_not_truncated(fd, self.identity, self.where)  # the likely cause
                 raise NWBFormatError(f"{self.where}: cannot read {self.path}: {err}") \
                     from err
-            check_not_truncated(f, self.identity, self.where)
+            check_not_truncated(fd, self.identity, self.where)
         if self.scale is None:
             return np.asarray(raw)
         # cast, then scale in place: one buffered cast instead of a mixed-type multiply
@@ -268,13 +284,15 @@ class NWBStore:
         try:
             with holding(self.lock):
                 f = self._open_first()
-                check_nwb(f, self.where)
-                self.identity = FileIdentity.of(f)
-                self._checked = f
                 try:
+                    check_nwb(f, self.where)
+                    self.identity = FileIdentity.of(f)
+                    self._checked = (f, descriptor(f))
                     self.index, self.skipped = scan(f)
                     self.attrs, notes = file_metadata(f)
-                except (KeyError, OSError) as err:  # the root itself is damaged
+                except FILE_ERRORS as err:  # the root itself is damaged
+                    if isinstance(err, XrNapError):
+                        raise
                     raise NWBFormatError(f"cannot read {self.where} as an NWB file: "
                                          f"{err}") from err
         except BaseException:
@@ -294,15 +312,16 @@ class NWBStore:
             raise ValueError(f"the NWB file {self.where} is closed")
         return f
 
-    def file(self) -> h5py.File:
-        """The open h5py file (checked to be the one opened, if it was reopened)."""
+    def _file(self) -> tuple[h5py.File, int | None]:
+        """The open h5py file (checked to be the one opened, if it was reopened) and
+        its :func:`descriptor`."""
         if self.closed:
             raise ValueError(f"the NWB file {self.where} is closed")
         f = _acquire(self.manager, self.where)
-        if f is not getattr(self, "_checked", None):
-            check_same_file(f, self.identity, self.where)
-            self._checked = f
-        return f
+        checked = getattr(self, "_checked", None)
+        if checked is None or f is not checked[0]:
+            self._checked = (f, check_same_file(f, self.identity, self.where))
+        return self._checked
 
     @contextmanager
     def reading(self, obj: NWBObject) -> Iterator[h5py.Group]:
@@ -312,16 +331,16 @@ class NWBStore:
         Only plain h5py reads belong inside (see the module docstring).
         """
         with holding(self.lock):
-            f = self.file()
+            f, fd = self._file()
             try:
                 yield f[obj.path]
             except FILE_ERRORS as err:
-                if isinstance(err, XrNapError):
+                if isinstance(err, XrNapError | LockOrderError):
                     raise
-                check_not_truncated(f, self.identity, self.where)
+                check_not_truncated(fd, self.identity, self.where)
                 raise NWBFormatError(f"{self.where}: cannot read {obj.path} "
                                      f"({obj.neurodata_type}): {err}") from err
-            check_not_truncated(f, self.identity, self.where)
+            check_not_truncated(fd, self.identity, self.where)
 
     def __getstate__(self) -> dict:  # xarray pickles a Dataset's close callback
         return {k: v for k, v in self.__dict__.items() if k != "_checked"}

@@ -2,8 +2,8 @@
 
 A hostile input may crash the interpreter (a segfault in a C library) or hang it (a
 deadlock, an endless loop); either must be an outcome of that input, not the end of the
-test run. :func:`run_calls` starts one worker process, which imports the libraries once
-and then forks a child per call: the child runs the call and sends back its pickled
+test run. :func:`run_calls` starts worker processes, which import the libraries once
+and then fork a child per call: the child runs the call and sends back its pickled
 result; the worker kills a child that runs out of time and records how each one ended.
 
 Run as a script, this file is that worker.
@@ -38,24 +38,36 @@ class Outcome:
 
 
 def run_calls(module: Path, calls: list[tuple[str, tuple]], timeout: float = 20.0,
-              preload: tuple[str, ...] = (), warm: list[tuple[str, tuple]] = ()
-              ) -> list[Outcome]:
+              preload: tuple[str, ...] = (), warm: list[tuple[str, tuple]] = (),
+              workers: int = 2) -> list[Outcome]:
     """Run ``module.<name>(*args)`` for each ``(name, args)`` of ``calls``, each in a
-    child process stopped after ``timeout`` seconds.
+    child process stopped after ``timeout`` seconds, spread over ``workers`` workers.
 
-    The worker imports the ``preload`` modules and runs the ``warm`` calls (which must
+    A worker imports the ``preload`` modules and runs the ``warm`` calls (which must
     leave no file open) before it forks, so that each child starts with the imports and
     first-use caches of the libraries already done.
     """
+    workers = max(1, min(workers, len(calls)))
+    shares = [calls[i::workers] for i in range(workers)]
     with tempfile.TemporaryDirectory() as tmp:
-        jobs, out = Path(tmp) / "jobs.pkl", Path(tmp) / "out.pkl"
-        jobs.write_bytes(pickle.dumps((str(module), calls, timeout, preload, list(warm))))
-        proc = subprocess.run([sys.executable, __file__, str(jobs), str(out)],
-                              capture_output=True, text=True,
-                              timeout=timeout * len(calls) + 120)
-        if proc.returncode != 0 or not out.exists():
-            raise RuntimeError(f"the worker failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-        return [Outcome(*item) for item in pickle.loads(out.read_bytes())]
+        procs = []
+        for i, share in enumerate(shares):
+            jobs, out = Path(tmp) / f"jobs{i}.pkl", Path(tmp) / f"out{i}.pkl"
+            jobs.write_bytes(pickle.dumps((str(module), share, timeout, preload,
+                                           list(warm))))
+            procs.append((subprocess.Popen(
+                [sys.executable, __file__, str(jobs), str(out)], stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, text=True), out))
+        results: list[list[Outcome]] = []
+        for proc, out in procs:
+            _, err = proc.communicate(timeout=timeout * len(calls) + 120)
+            if proc.returncode != 0 or not out.exists():
+                raise RuntimeError(f"a worker failed ({proc.returncode}):\n{err[-3000:]}")
+            results.append([Outcome(*item) for item in pickle.loads(out.read_bytes())])
+    merged: list[Outcome] = [None] * len(calls)  # type: ignore[list-item]
+    for i, share in enumerate(results):
+        merged[i::workers] = share
+    return merged
 
 
 def _load(module_path: str) -> Any:

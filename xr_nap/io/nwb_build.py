@@ -119,7 +119,9 @@ def _ragged_ends(index: Any, n_rows: int, n_values: int, what: str) -> np.ndarra
     ends = read_all(index, np.int64).reshape(-1)
     if ends.size != n_rows:
         raise NWBFormatError(f"{what} has {ends.size} rows; the table has {n_rows}")
-    if ends.size and (ends[0] < 0 or np.any(ends[1:] < ends[:-1]) or ends[-1] > n_values):
+    # few numpy calls: the first access of a units table is mostly such calls
+    if ends.size and (ends[0] < 0 or ends[-1] > n_values
+                      or (ends.size > 1 and np.diff(ends).min() < 0)):
         raise NWBFormatError(f"{what} does not index its column of {n_values} values "
                              "(its ends must rise from 0 to at most that)")
     return ends
@@ -177,7 +179,8 @@ def _linear_scale(data: h5py.Dataset, what: str) -> dict[str, np.float64]:
             value = np.array([np.nan])
         if value.size != 1 or not np.isfinite(value[0]) or (nwb == "conversion"
                                                              and value[0] == 0):
-            warn(f"{what}: {nwb} = {raw!r} cannot turn raw values into physical ones; "
+            shown = raw.item() if isinstance(raw, np.generic) else raw
+            warn(f"{what}: {nwb} = {shown!r} cannot turn raw values into physical ones; "
                  "the values are left raw (neither conversion nor offset applied)",
                  XrNapWarning)
             return {}
@@ -427,7 +430,6 @@ def _unit_metadata(g: h5py.Group, n: int, col: str, layout: TableLayout, what: s
     """pynapple's metadata rules: scalar columns in table order; ``electrode_group``
     contributes ``location``; region columns add the columns they point to. Boolean
     columns are kept (pynapple drops them)."""
-    f = g.file
     meta: dict[str, Any] = {}
     members = layout.members
     for name in layout.colnames:
@@ -439,6 +441,7 @@ def _unit_metadata(g: h5py.Group, n: int, col: str, layout: TableLayout, what: s
         dtype = dsid.dtype
         if name == "electrode_group" and h5py.check_ref_dtype(dtype):
             try:
+                f = g.file
                 loc = [f[ref].attrs.get("location") for ref in h5py.Dataset(dsid)[()]]
             except (KeyError, ValueError, OSError):  # dangling references: no locations
                 continue
@@ -451,7 +454,7 @@ def _unit_metadata(g: h5py.Group, n: int, col: str, layout: TableLayout, what: s
                 or h5py.check_ref_dtype(dtype):
             continue
         if dtype.kind in "iu" and h5a.exists(dsid, b"table"):  # table region (row numbers)
-            found = _region_columns(f, h5py.Dataset(dsid), n, f"{what}/{name}")
+            found = _region_columns(g.file, h5py.Dataset(dsid), n, f"{what}/{name}")
             if found is not None:
                 meta.update({k: v for k, v in found[1].items() if k not in meta})
         elif dtype.kind in "biuf":

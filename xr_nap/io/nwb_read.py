@@ -14,7 +14,13 @@ import numpy as np
 from h5py import h5a, h5d, h5p, h5r, h5s, h5t
 
 __all__ = ["attr_text", "read_attr", "colnames", "read_all", "open_whole", "read_strings",
-           "read_scalar", "stored_bytes", "reference_paths", "METADATA_BYTES"]
+           "read_scalar", "stored_bytes", "reference_paths", "METADATA_BYTES", "FILE_ERRORS"]
+
+# What HDF5 (through h5py) and numpy raise on bad bytes: damaged or missing objects
+# (KeyError, OSError; RuntimeError for some HDF5 error classes, e.g. a damaged link
+# table), types that do not convert (TypeError, ValueError), indexes out of range
+# (IndexError). Raised by a read, these are facts about the file.
+FILE_ERRORS = (KeyError, OSError, RuntimeError, TypeError, ValueError, IndexError)
 
 # A metadata value (an attribute of the file's root, a dataset under /general) larger
 # than this is not metadata but data; it is skipped instead of copied into attrs.

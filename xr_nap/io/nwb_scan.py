@@ -36,6 +36,7 @@ import numpy as np
 
 from xr_nap.errors import NWBFormatError, SkippedObjectWarning, warn
 from xr_nap.io.nwb_read import (
+    FILE_ERRORS,
     METADATA_BYTES,
     attr_text,
     colnames,
@@ -173,26 +174,28 @@ class _Ancestry:
 
     def _load_specs(self) -> dict[str, str]:
         parents: dict[str, str] = {}
-        specs = self.f.get("specifications")
-        if not isinstance(specs, h5py.Group):
-            return parents
-        for ns in specs:
-            if ns in CORE_NAMESPACES or not isinstance(specs.get(ns), h5py.Group):
-                continue
-            for version in specs[ns].values():
-                if not isinstance(version, h5py.Group):
+        try:
+            specs = self.f.get("specifications")
+            if not isinstance(specs, h5py.Group):
+                return parents
+            for ns in specs:
+                if ns in CORE_NAMESPACES or not isinstance(specs.get(ns), h5py.Group):
                     continue
-                for item in version.values():
-                    self._read_spec(item, parents)
+                for version in specs[ns].values():
+                    if not isinstance(version, h5py.Group):
+                        continue
+                    for item in version.values():
+                        self._read_spec(item, parents)
+        except FILE_ERRORS as err:  # damaged: the types not yet resolved stay unknown
+            self.skipped.append(("/specifications", f"unreadable: {err}"))
         return parents
 
     def _read_spec(self, item: Any, parents: dict[str, str]) -> None:
         if not isinstance(item, h5py.Dataset) or item.shape != ():
             return
         try:
-            text = item[()]
-            spec = json.loads(text)
-        except (TypeError, ValueError, OSError):  # not JSON text: not a spec we can use
+            spec = json.loads(item[()])
+        except (TypeError, ValueError):  # not JSON text: not a spec we can use
             return
         except RecursionError:  # json's decoder recurses once per nesting level
             self.skipped.append((item.name, "extension specification nested too deeply "
@@ -239,8 +242,8 @@ def rate_and_start(st: Any) -> tuple[float, float] | str:
             return "its starting_time has no rate"
         rate = float(np.asarray(rate, dtype=np.float64).reshape(-1)[0])
         t0 = read_all(st, np.float64).reshape(-1)
-    except (TypeError, ValueError, IndexError, OSError):
-        return "its starting_time or rate is not a number"
+    except FILE_ERRORS:
+        return "its starting_time or rate cannot be read as a number"
     if t0.size != 1:
         return f"its starting_time holds {t0.size} values, not one"
     if not np.isfinite(t0[0]):
@@ -381,7 +384,7 @@ def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
                     layout = table_layout(child) if result[0] == "TsGroup" else None
                     found.append((path, inner, str(ntype),
                                   str(attr_text(child, "object_id", "")), result, layout))
-        except (KeyError, OSError, RuntimeError, TypeError, ValueError) as err:  # damaged
+        except FILE_ERRORS as err:  # a damaged object: the rest of the file is read
             skipped.append((path, f"unreadable: {err}"))
             continue
         stack.append((child, inner, path, iter(members)))
@@ -432,7 +435,7 @@ def file_metadata(f: h5py.File) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         general = f.get("general")
         if isinstance(general, h5py.Group):
             places.append((general, tuple(general)))
-    except (KeyError, OSError, RuntimeError) as err:  # a damaged group
+    except FILE_ERRORS as err:  # a damaged group
         skipped.append(("/general", f"unreadable: {err}"))
     for group, names in places:
         for name in names:
@@ -447,7 +450,7 @@ def file_metadata(f: h5py.File) -> tuple[dict[str, Any], list[tuple[str, str]]]:
                                            f"{METADATA_BYTES}); not read into attrs"))
                     continue
                 value = read_scalar(obj)
-            except (KeyError, OSError, RuntimeError, TypeError, ValueError) as err:
+            except FILE_ERRORS as err:
                 skipped.append((where, f"unreadable metadata: {err}"))
                 continue
             if isinstance(value, np.ndarray):

@@ -34,16 +34,10 @@ from xarray.core import indexing
 
 from xr_nap.core.lazy import read_row_runs
 from xr_nap.errors import NWBFormatError, XrNapError
-from xr_nap.io.nwb_read import attr_text, reference_paths
+from xr_nap.io.nwb_read import FILE_ERRORS, attr_text, reference_paths
 from xr_nap.io.nwb_scan import NWBObject, check_nwb, describe_skipped, file_metadata, scan
 
 __all__ = ["NWBArray", "NWBStore", "FileIdentity", "h5_file_of_pynwb"]
-
-# What HDF5 (through h5py) and numpy raise on bad bytes: damaged or missing objects
-# (KeyError, OSError; RuntimeError for some HDF5 error classes, e.g. a damaged link
-# table), types that do not convert (TypeError, ValueError), indexes out of range
-# (IndexError). Inside a read these are facts about the file.
-FILE_ERRORS = (KeyError, OSError, RuntimeError, TypeError, ValueError, IndexError)
 
 _held = threading.local()
 

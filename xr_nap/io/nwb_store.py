@@ -45,6 +45,7 @@ _held = threading.local()
 class LockOrderError(RuntimeError):
     """xr-nap read through its lock while holding it: a bug, never a fact of a file."""
 
+
 # xarray's mark of variable-length strings: written as strings without loading the data
 # first to find their type (as for h5netcdf's own string variables)
 _VLEN_STR = np.dtype(object, metadata={"element_type": str})

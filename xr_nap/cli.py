@@ -34,6 +34,7 @@ def demo(out_dir: Path | None, duration: float, n_units: int, plot: bool) -> Pat
     import numpy as np
 
     import xr_nap as nap
+    from xr_nap.core.blocks import in_memory
     from xr_nap.testing import write_sample_nwb
 
     out_dir = Path(out_dir or tempfile.mkdtemp(prefix="xr-nap-demo-"))
@@ -48,7 +49,7 @@ def demo(out_dir: Path | None, duration: float, n_units: int, plot: bool) -> Pat
         print(data)
         lfp, units, position = data["lfp"], data["units"], data["position"]
         epochs = data["epochs"]
-        on_disk = not isinstance(lfp.variable._data, np.ndarray)
+        on_disk = not in_memory(lfp)
         print(f"\nlfp: {lfp.sizes['time']} samples x {lfp.sizes['column']} channels, "
               f"data still on disk: {on_disk}")
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import xr_nap as nap
 from xr_nap.core.time_index import TimeIndex, rate_time_coords
+from xr_nap.errors import NWBFormatError
 from xr_nap.io.nwb import NWBArray, NWBBackendEntrypoint
 
 
@@ -226,7 +227,7 @@ def test_from_pynwb_file(session_nwb):
     lazy = data["stamped"]
     np.testing.assert_array_equal(lazy.values[:3], nwbfile.acquisition["stamped"].data[:3])
     data.close()  # leaves the pynwb file open
-    assert io._file.id.valid
+    assert nwbfile.acquisition["stamped"].data.id.valid
     lazy = nap.NWBFile(nwbfile)["signal"]
     io.close()
     with pytest.raises(ValueError, match="closed"):
@@ -254,10 +255,10 @@ def test_broken_files(session_nwb, tmp_path):
     old = tmp_path / "old.nwb"
     with h5py.File(old, "w") as f:
         f["nwb_version"] = "NWB-1.0.6"
-    for path, error, match in [(truncated, OSError, "cannot read .*truncated.nwb"),
-                               (noise, OSError, "cannot read .*noise.nwb"),
-                               (plain, ValueError, "without the NWB layout"),
-                               (old, ValueError, "NWB NWB-1.0.6 file; only NWB 2")]:
+    for path, error, match in [(truncated, NWBFormatError, "cannot read .*truncated.nwb"),
+                               (noise, NWBFormatError, "cannot read .*noise.nwb"),
+                               (plain, NWBFormatError, "without the NWB layout"),
+                               (old, NWBFormatError, "NWB NWB-1.0.6 file; only NWB 2")]:
         with pytest.raises(error, match=match):
             nap.load_file(path)
         with pytest.raises(error, match=match):
@@ -315,7 +316,7 @@ def test_units_layout_recorded_at_open_matches_a_fresh_lookup(session_nwb):
     from them gives the same TsGroup as looking them up in the file again."""
     import dataclasses
 
-    from xr_nap.io.nwb import _build
+    from xr_nap.io.nwb_build import build as _build
 
     with nap.load_file(session_nwb) as data:
         store = data._store
@@ -384,3 +385,116 @@ def test_channel_conversion_raw_and_unusable(channel_nwb, tmp_path):
         with pytest.warns(UserWarning, match=f"channel_conversion {message}"), \
                 nap.load_file(bad) as data:
             np.testing.assert_allclose(data["ephys"].values, raw * 1e-3 + 0.5, rtol=1e-15)
+
+
+# --------------------------------------------------------------------------- hostile input
+STRING_SCRIPT = """
+import sys, warnings
+from datetime import UTC, datetime
+import h5py, pynwb, xarray as xr
+import xr_nap as nap
+from xr_nap.cli import main
+
+path, out = sys.argv[1], sys.argv[2]
+nwb = pynwb.NWBFile(session_description="s", identifier="strings",
+                    session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
+nwb.add_acquisition(pynwb.TimeSeries(name="words", data=["a", "bb", "ccc"], unit="n/a",
+                                     timestamps=[1.0, 2.0, 3.0]))
+nwb.add_acquisition(pynwb.TimeSeries(name="refs", data=[0, 0, 0], unit="n/a",
+                                     timestamps=[1.0, 2.0, 3.0]))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    with pynwb.NWBHDF5IO(path, "w") as io:
+        io.write(nwb)
+with h5py.File(path, "a") as f:  # pynwb cannot write references as TimeSeries data
+    del f["acquisition/refs/data"]
+    ref = f["acquisition/words"].ref
+    f.create_dataset("acquisition/refs/data", data=[ref, h5py.Reference(), ref],
+                     dtype=h5py.ref_dtype)
+with nap.load_file(path) as data:
+    print(data["words"].values.tolist(), data["refs"].values.tolist())
+with xr.open_dataset(path, engine="nwb", group="words") as ds:
+    print(ds.words.values.tolist())
+with xr.open_datatree(path, engine="nwb") as tree:
+    print(tree["refs"].refs.values.tolist())
+assert main(["info", path]) == 0
+assert main(["convert", path, out]) == 0
+with xr.open_datatree(out) as tree:
+    print(tree["words"].words.values.tolist())
+"""
+
+
+def test_string_and_reference_series_read_without_deadlock(tmp_path):
+    """A pynwb TimeSeries of strings deadlocked every reader (the store lock was held
+    while xarray sampled the data through the same lock); run in a process of its own
+    so that a deadlock fails this test instead of hanging the run."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", STRING_SCRIPT, str(tmp_path / "s.nwb"), str(tmp_path / "s.nc")],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "['a', 'bb', 'ccc'] ['/acquisition/words', '', '/acquisition/words']"
+    assert lines[1] == "['a', 'bb', 'ccc']"
+    assert lines[2] == "['/acquisition/words', '', '/acquisition/words']"
+    assert lines[-1] == "['a', 'bb', 'ccc']"
+
+
+def test_reading_through_the_lock_while_holding_it_raises(session_nwb):
+    from xr_nap.io.nwb_store import LockOrderError, holding
+
+    with nap.load_file(session_nwb) as data:
+        lazy = data["stamped"]
+        with holding(data._store.lock), pytest.raises(LockOrderError):
+            lazy.values  # noqa: B018
+        assert lazy.values.shape == (200,)  # the lock was released
+
+
+def test_warnings_point_at_the_callers_line(session_nwb, tmp_path):
+    path = tmp_path / "bad.nwb"
+    path.write_bytes(session_nwb.read_bytes())
+    with h5py.File(path, "a") as f:
+        f["acquisition/signal/data"].attrs["conversion"] = np.nan
+        f["acquisition/multi/starting_time"][()] = np.inf
+    with pytest.warns(UserWarning) as caught:
+        data = nap.load_file(path)
+        data["signal"]
+    data.close()
+    messages = {type(w.message).__name__: str(w.message) for w in caught}
+    assert "multi: its starting_time is inf" in messages["SkippedObjectWarning"]
+    assert "/acquisition/signal: conversion = nan" in messages["XrNapWarning"]
+    assert {w.filename for w in caught} == {__file__}
+    assert "multi" not in data
+
+
+def test_open_groups_as_dict_closes_the_store_when_a_builder_fails(session_nwb, monkeypatch):
+    from xr_nap.io import nwb
+    from xr_nap.io.nwb_store import NWBStore
+
+    closed = []
+    monkeypatch.setattr(NWBStore, "close", lambda self: closed.append(self.where))
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("builder bug")
+
+    monkeypatch.setattr(nwb, "build", fail)
+    for open_ in (NWBBackendEntrypoint().open_groups_as_dict,
+                  NWBBackendEntrypoint().open_datatree):
+        with pytest.raises(RuntimeError, match="builder bug"):
+            open_(session_nwb)
+    assert closed == [str(session_nwb)] * 2
+
+
+def test_pynwb_file_without_h5py_datasets_is_reopened_by_path(tmp_path):
+    """pynwb holds h5py datasets for its containers; a file of metadata only holds
+    none, and is then read from its path (the public route, not pynwb's private file)."""
+    import pynwb
+    from conftest import new_nwbfile, write
+
+    path = write(new_nwbfile(), tmp_path / "meta.nwb")
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        with nap.NWBFile(io.read()) as data:
+            assert len(data) == 0 and data.attrs["identifier"] == "xr-nap-test"
+            assert data.name == "sess-1"

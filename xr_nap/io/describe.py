@@ -8,6 +8,7 @@ from typing import Any
 import xarray as xr
 
 from xr_nap.core.time_series import nap_type, support_bounds
+from xr_nap.errors import FileFormatError
 
 
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -54,11 +55,21 @@ def summary(obj: Any) -> list[str]:
     return [kind, shape, dtype, span]
 
 
+def _summary_of_item(obj: Any, key: Any) -> list[str]:
+    """:func:`summary` of ``obj[key]``, or a row saying it cannot be read (the rest of
+    a file is still described)."""
+    try:
+        return summary(obj[key])
+    except FileFormatError as err:
+        kind = obj.type_of(key) if hasattr(obj, "type_of") else "?"
+        return [kind, f"unreadable: {err}", "", ""]
+
+
 def describe(obj: Any, title: str = "") -> str:
     """A table of every object in ``obj`` (an NWBFile or mapping) or of ``obj`` itself."""
     header = ["Keys", "Type", "Shape", "Dtype", "Time span"]
     if isinstance(obj, Mapping) or hasattr(obj, "key_to_id"):
-        rows = [[str(key), *summary(obj[key])] for key in obj]
+        rows = [[str(key), *_summary_of_item(obj, key)] for key in obj]
     else:
         rows = [[str(getattr(obj, "name", None) or "data"), *summary(obj)]]
     return table(title, header, rows)

@@ -70,7 +70,8 @@ def test_reductions_read_bounded_blocks(monkeypatch):
     data = CountingArray(DATA)
     x = nap.tsd_frame(T, data)
     monkeypatch.setattr(blocks, "BLOCK_BYTES", 100 * 12)  # 100 rows of 3 float32
-    out = blocks.reduce_time(x, lambda b, i: b.sum(axis=0), lambda parts: sum(parts))
+    total = blocks.Reduction(chunk=lambda b, i: b.sum(axis=0), combine=lambda a, b: a + b)
+    out = blocks.reduce_time(x, total)
     np.testing.assert_allclose(out, DATA.sum(axis=0), rtol=1e-5)
     assert max(data.rows_read()) <= 100 and len(data.reads) == 10
 

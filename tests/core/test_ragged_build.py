@@ -41,5 +41,5 @@ def test_ragged_flat_rejects_inconsistent_sizes():
 def test_public_fallback_gives_the_same_dataset(monkeypatch):
     ids, spikes, counts = np.array([3, 7]), np.array([0.1, 0.2, 1.0]), np.array([2, 1])
     fast = _ragged_flat(ids, spikes, counts, np.array([0.0]), np.array([2.0]))
-    monkeypatch.setattr("xr_nap.core.time_series._FAST_DATASET", None)
+    monkeypatch.setattr("xr_nap._private._CONSTRUCT", None)
     assert _ragged_flat(ids, spikes, counts, np.array([0.0]), np.array([2.0])).identical(fast)

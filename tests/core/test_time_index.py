@@ -120,9 +120,11 @@ def test_isel_and_masks_cut_the_support_at_the_kept_samples(pnap, session, data)
         expected = pnap.Tsd(t=kept, d=theirs.values[i:j])
     check_same(pnap, ours.isel(time=slice(i, j)), expected)
     # a boolean mask: where(drop=True), dropna and isel with positions agree
-    picked = data.draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=n, unique=True))
+    if n < 3:
+        return
+    picked = data.draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=n - 1,
+                                unique=True))
     mask = np.isin(np.arange(n), picked)
-    assume(mask.sum() >= 2 and not mask.all())
     kept = theirs.t[mask]
     window = clip_support(*support_bounds(ours), kept[0], kept[-1])
     expected = pnap.Tsd(t=kept, d=theirs.values[mask],

@@ -1,37 +1,69 @@
-"""Reductions over the time axis that read data one bounded block at a time.
+"""Reductions over the time axis that hold one bounded block of data at a time.
 
-In-memory data are reduced in one call. Dask-backed data become one task per chunk
-(so the same code runs on threads, processes or a ``dask.distributed`` cluster).
-Other lazily indexed data (NWB/HDF5, zarr) are read one window of about
-``BLOCK_BYTES`` at a time. Peak memory is thus bounded by the block size plus the
-size of the result, never by the size of the series.
+Every reduction has one shape (flox's ``Aggregation`` idea), :class:`Reduction`:
+
+- ``chunk(block, first_row)`` turns a numpy block of rows into a small partial result;
+- ``combine(a, b)`` merges two partials (associative, so blocks may run anywhere);
+- ``finalize(partial)`` gives the result.
+
+:func:`reduce_time` runs it. Dask-backed data become one task per dask chunk, so the
+same code runs on threads, processes or a ``dask.distributed`` cluster; other lazily
+indexed data (NWB/HDF5, zarr) are read one window of about :data:`BLOCK_BYTES` at a
+time; in-memory data are visited in place. Inside every block, ``chunk`` sees tiles of
+at most :data:`TILE_BYTES`, so the numpy temporaries a reduction makes (indices, masks,
+float64 copies) stay small whatever the chunk size. Peak memory is the block (or dask
+chunk) in flight plus a few tiles per worker thread, plus the result, never the size of
+the series.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from xr_nap._private import in_memory
+
+__all__ = [
+    "BLOCK_BYTES",
+    "TILE_BYTES",
+    "Reduction",
+    "reduce_time",
+    "time_blocks",
+    "segment_sums",
+    "take_rows",
+    "in_memory",
+    "is_dask",
+]
+
 TIME = "time"
-# a block's numpy temporaries (digitize, masks, float64 copies) take a few times its
-# size: 16 MiB keeps a reduction well under 150 MiB and reads are still large
-BLOCK_BYTES = 16 * 2**20
+BLOCK_BYTES = 16 * 2**20  # what one read of a file-backed series brings in
+TILE_BYTES = 4 * 2**20  # what one call of ``chunk`` sees: its temporaries scale with it
 
 
 def is_dask(obj: xr.DataArray) -> bool:
     return obj.chunks is not None
 
 
-def in_memory(obj: xr.DataArray) -> bool:
-    return isinstance(obj.variable._data, np.ndarray)
+@dataclass(frozen=True)
+class Reduction:
+    """How a reduction over time runs block by block (see the module docstring)."""
+
+    chunk: Callable[[np.ndarray, int], Any]
+    combine: Callable[[Any, Any], Any]
+    finalize: Callable[[Any], Any] = lambda partial: partial
+    empty: Callable[[], Any] = lambda: None  # the partial of no rows at all
+
+    def merge(self, a: Any, b: Any) -> Any:
+        return b if a is None else a if b is None else self.combine(a, b)
 
 
-def _block_rows(obj: xr.DataArray, block_bytes: int) -> int:
-    row = max(int(np.prod(obj.shape[1:], dtype=np.int64)) * obj.dtype.itemsize, 1)
-    return max(block_bytes // row, 1)
+def _row_bytes(obj: xr.DataArray) -> int:
+    return max(int(np.prod(obj.shape[1:], dtype=np.int64)) * obj.dtype.itemsize, 1)
 
 
 def _runs(lo: np.ndarray, hi: np.ndarray, gap: int) -> list[tuple[int, int]]:
@@ -54,9 +86,7 @@ def time_blocks(obj: xr.DataArray, lo: int, hi: int, block_bytes: int | None = N
     needed), chunks and windows holding none of them are skipped, so a reduction over
     a few distant epochs of a big file does not read what lies between them.
     """
-    if in_memory(obj):
-        return [(lo, hi)] if hi > lo else []
-    step = _block_rows(obj, block_bytes or BLOCK_BYTES)
+    step = max((block_bytes or BLOCK_BYTES) // _row_bytes(obj), 1)
     if rows is None:
         runs = [(lo, hi)] if hi > lo else []
     else:
@@ -66,34 +96,77 @@ def time_blocks(obj: xr.DataArray, lo: int, hi: int, block_bytes: int | None = N
         edges = np.concatenate([[0], np.cumsum(obj.chunks[0])])
         return [(max(a, lo), min(b, hi)) for a, b in zip(edges[:-1], edges[1:], strict=True)
                 if any(b > r0 and a < r1 for r0, r1 in runs)]
+    if in_memory(obj):  # no read to bound: one block per run, visited in tiles
+        return runs
     return [(a, min(a + step, r1)) for r0, r1 in runs for a in range(r0, r1, step)]
 
 
+def _tiles(blocks: list[np.ndarray], c0: int) -> Iterator[tuple[list[np.ndarray], int]]:
+    row = sum(max(int(np.prod(b.shape[1:], dtype=np.int64)) * b.dtype.itemsize, 1)
+              for b in blocks)
+    step = max(TILE_BYTES // row, 1)
+    for a in range(0, blocks[0].shape[0], step):
+        yield [b[a:a + step] for b in blocks], c0 + a
+
+
+def _reduce_block(reduction: Reduction, blocks: list[Any], c0: int, single: bool) -> Any:
+    partial = reduction.empty()
+    for tiles, t0 in _tiles([np.asarray(b) for b in blocks], c0):
+        partial = reduction.merge(partial, reduction.chunk(tiles[0] if single else tiles, t0))
+    return partial
+
+
 def reduce_time(
-    obj: xr.DataArray,
-    func: Callable[[np.ndarray, int], Any],
-    combine: Callable[[list[Any]], Any],
+    obj: xr.DataArray | list[xr.DataArray],
+    reduction: Reduction,
     lo: int = 0,
     hi: int | None = None,
     block_bytes: int | None = None,
     rows: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Any:
-    """``combine([func(block, first_row) for each block of rows lo..hi])``.
+    """Run ``reduction`` over the rows ``lo..hi`` of ``obj`` (time first), block by block.
 
-    ``func`` gets a numpy block of ``obj`` (all dimensions, a range of time rows) and
-    the index of its first row; it must return a small partial result. ``rows``
-    (sorted, disjoint ``[starts, stops)``) limits the reading to the rows needed.
+    ``obj`` may be a list of series on one time axis: ``chunk`` then gets the list of
+    their blocks for the same rows. ``rows`` (sorted, disjoint ``[starts, stops)``)
+    limits the reading to the rows needed.
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> total = Reduction(chunk=lambda block, first: float(block.sum()),
+    ...                   combine=lambda a, b: a + b)
+    >>> reduce_time(nap.tsd(np.arange(5.0), np.arange(5.0)), total)
+    10.0
     """
-    hi = obj.sizes[TIME] if hi is None else hi
-    blocks = time_blocks(obj, lo, hi, block_bytes, rows)
-    if is_dask(obj):
+    single = not isinstance(obj, list | tuple)
+    objs = [obj] if single else list(obj)
+    hi = objs[0].sizes[TIME] if hi is None else hi
+    chunked = next((o for o in objs if is_dask(o)), None)
+    if chunked is not None:  # every series on the dask chunks of the first dask one
+        objs = [o if is_dask(o) and o.chunks[0] == chunked.chunks[0]
+                else o.chunk({TIME: chunked.chunks[0]}) for o in objs]
+    # blocks follow the dask chunks, else the reads of a file-backed series, else runs
+    guide = chunked if chunked is not None else next(
+        (o for o in objs if not in_memory(o)), objs[0])
+    row = sum(_row_bytes(o) for o in objs)
+    blocks = time_blocks(guide, lo, hi, (block_bytes or BLOCK_BYTES) * _row_bytes(guide)
+                         // row, rows)
+    if chunked is not None:
         import dask
 
-        data = obj.data.rechunk({i: -1 for i in range(1, obj.ndim)})
-        parts = [dask.delayed(func)(data[c0:c1], c0) for c0, c1 in blocks]
-        return combine(list(dask.compute(*parts)))
-    return combine([func(np.asarray(obj.isel({TIME: slice(c0, c1)}).values), c0)
-                    for c0, c1 in blocks])
+        datas = [o.data.rechunk({i: -1 for i in range(1, o.ndim)}) for o in objs]
+        parts = dask.compute(*[
+            dask.delayed(_reduce_block)(reduction, [d[c0:c1] for d in datas], c0, single)
+            for c0, c1 in blocks])
+    elif all(in_memory(o) for o in objs):
+        values = [o.values for o in objs]
+        parts = [_reduce_block(reduction, [v[c0:c1] for v in values], c0, single)
+                 for c0, c1 in blocks]
+    else:
+        parts = (_reduce_block(reduction, [o.isel({TIME: slice(c0, c1)}).values
+                                           for o in objs], c0, single)
+                 for c0, c1 in blocks)
+    return reduction.finalize(functools.reduce(reduction.merge, parts, reduction.empty()))
 
 
 def sum_dtype(dtype: Any) -> np.dtype:
@@ -126,22 +199,22 @@ def segment_sums(obj: xr.DataArray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     if lo.size == 0 or not np.any(hi > lo):
         return total
 
-    def partial(block: np.ndarray, c0: int):
+    def chunk(block: np.ndarray, c0: int) -> list[tuple[int, np.ndarray]]:
         c1 = c0 + block.shape[0]
         ka = int(np.searchsorted(hi, c0, side="right"))
         kb = int(np.searchsorted(lo, c1, side="left"))
         local_lo = np.clip(lo[ka:kb] - c0, 0, block.shape[0])
         local_hi = np.clip(hi[ka:kb] - c0, 0, block.shape[0])
-        return ka, range_sums(block, local_lo, local_hi)
+        return [(ka, range_sums(block, local_lo, local_hi))]
 
-    def combine(parts):
-        for ka, sums in parts:
+    def finalize(parts: list[tuple[int, np.ndarray]] | None) -> np.ndarray:
+        for ka, sums in parts or []:  # a range cut by a block edge gets two partial sums
             total[ka:ka + sums.shape[0]] += sums
         return total
 
     first = int(lo[hi > lo][0])
-    last = int(hi.max())
-    return reduce_time(obj, partial, combine, first, last, rows=(lo, hi))
+    return reduce_time(obj, Reduction(chunk, list.__add__, finalize), first, int(hi.max()),
+                       rows=(lo, hi))
 
 
 def take_rows(obj: xr.DataArray, rows: np.ndarray) -> np.ndarray:
@@ -151,14 +224,14 @@ def take_rows(obj: xr.DataArray, rows: np.ndarray) -> np.ndarray:
     if rows.size == 0:
         return out
 
-    def part(block, c0):
+    def chunk(block: np.ndarray, c0: int) -> list[tuple[int, np.ndarray]]:
         a, z = np.searchsorted(rows, [c0, c0 + block.shape[0]])
-        return a, block[rows[a:z] - c0]
+        return [(int(a), block[rows[a:z] - c0])]
 
-    def combine(parts):
-        for a, values in parts:
+    def finalize(parts: list[tuple[int, np.ndarray]] | None) -> np.ndarray:
+        for a, values in parts or []:
             out[a:a + values.shape[0]] = values
         return out
 
-    return reduce_time(obj, part, combine, int(rows[0]), int(rows[-1]) + 1,
-                       rows=(rows, rows + 1))
+    return reduce_time(obj, Reduction(chunk, list.__add__, finalize), int(rows[0]),
+                       int(rows[-1]) + 1, rows=(rows, rows + 1))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Literal
 
 import numpy as np
 import xarray as xr
 
-from xr_nap.core.blocks import reduce_time
-from xr_nap.core.intervals import interval_set, positions_in
-from xr_nap.core.time_series import TIME, nap_type, series, support_bounds, times, with_support
+from xr_nap.core.blocks import Reduction, reduce_time
+from xr_nap.core.search import ranges
+from xr_nap.core.time_index import time_index
+from xr_nap.core.time_series import TIME, nap_type, series, support_bounds, with_support
 
 __all__ = ["threshold"]
 
@@ -50,32 +50,61 @@ def threshold(
         raise TypeError(f"threshold compares real numbers; this series holds {obj.dtype}")
     if not np.isfinite(float(thr)):
         raise ValueError(f"thr must be a finite number, got {thr!r}")
-    t = times(obj)
     compare = _COMPARE[method]
-    # only the boolean mask is kept in memory; lazy data are compared block by block
-    passed = reduce_time(obj, lambda block, _: compare(block, thr),
-                         lambda parts: np.concatenate(parts) if parts else np.zeros(0, bool))
+
+    def chunk(block: np.ndarray, c0: int) -> tuple[list, list]:
+        passed = compare(block, thr)
+        step = np.diff(passed.astype(np.int8), prepend=0, append=0)
+        return [np.flatnonzero(step == 1) + c0], [np.flatnonzero(step == -1) + c0 - 1]
+
+    # runs of passing samples (first and last position), block by block: only the
+    # runs are kept, never a mask or the times of the whole series
+    opens, closes = reduce_time(obj, Reduction(chunk, _add_pairs, _join_runs))
+    index = time_index(obj)
     s, e = support_bounds(obj)
-    k = np.searchsorted(s, t, side="right") - 1  # support interval of each sample
-    prev_same = np.zeros(t.size, bool)
-    prev_same[1:] = k[1:] == k[:-1]
-    before = np.concatenate([[False], passed[:-1]]) & prev_same
-    after = np.concatenate([passed[1:], [False]]) & np.append(prev_same[1:], False)
-    opens = passed & ~before
-    closes = passed & ~after
+    # a run stops where the support interval changes (k = last start <= t)
+    cuts = index.searchsorted(s[1:], side="left")
+    opens, closes = _split_runs(opens, closes, cuts)
+    n = index.size
     # same arithmetic as pynapple: the boundary is t[i] - (t[i] - t[i-1]) / 2
-    half_back = np.zeros(t.size)
-    half_back[1:] = (t[1:] - t[:-1]) / 2
-    new_s = np.where(prev_same, t - half_back, t)[opens]
-    nxt = np.flatnonzero(closes) + 1
-    cont = np.append(prev_same[1:], False)[closes]
-    nxt_t = t[np.minimum(nxt, t.size - 1)]
-    new_e = np.where(cont, nxt_t - half_back[np.minimum(nxt, t.size - 1)], t[closes])
-    with warnings.catch_warnings():  # a one-sample run at an edge has no duration
-        warnings.simplefilter("ignore")
-        ep = interval_set(new_s, new_e)
-    ns, ne = ep["start"].values, ep["end"].values
-    rows = np.flatnonzero(passed)
-    # as in pynapple, samples left outside the new support (zero-length runs) go
-    out = obj.isel({TIME: rows[positions_in(t[rows], ns, ne)]})
-    return with_support(out, ns, ne)
+    starts_inner = (opens > 0) & ~np.isin(opens, cuts)
+    ends_inner = (closes < n - 1) & ~np.isin(closes + 1, cuts)
+    t_open, t_close = index.times_at(opens), index.times_at(closes)
+    before = index.times_at(np.maximum(opens - 1, 0))
+    after = index.times_at(np.minimum(closes + 1, n - 1))
+    new_s = np.where(starts_inner, t_open - (t_open - before) / 2, t_open)
+    new_e = np.where(ends_inner, after - (after - t_close) / 2, t_close)
+    # as in pynapple, a run of no duration (one sample at an edge) goes, with its sample
+    keep = new_e > new_s
+    out = obj.isel({TIME: ranges(opens[keep], closes[keep] + 1)})
+    return with_support(out, new_s[keep], new_e[keep])
+
+
+def _add_pairs(a: tuple, b: tuple) -> tuple:
+    return a[0] + b[0], a[1] + b[1]
+
+
+def _join_runs(parts: tuple | None) -> tuple[np.ndarray, np.ndarray]:
+    """All runs in order; a run cut by a block edge (one closing just before the next
+    opens) is one run."""
+    if parts is None:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    opens, closes = np.concatenate(parts[0]), np.concatenate(parts[1])
+    if not opens.size:
+        return opens, closes
+    touching = closes[:-1] + 1 == opens[1:]
+    return opens[np.r_[True, ~touching]], closes[np.r_[~touching, True]]
+
+
+def _split_runs(opens: np.ndarray, closes: np.ndarray, cuts: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Runs split at the positions ``cuts`` (each starts a new run inside a run)."""
+    inside = cuts[(cuts > 0)]
+    k = np.searchsorted(opens, inside, side="right") - 1
+    hit = (k >= 0) & (inside <= closes[np.maximum(k, 0)]) & (inside > opens[np.maximum(k, 0)])
+    inside = inside[hit]
+    if not inside.size:
+        return opens, closes
+    opens = np.sort(np.concatenate([opens, inside]))
+    closes = np.sort(np.concatenate([closes, inside - 1]))
+    return opens, closes

@@ -22,6 +22,7 @@ import pandas as pd
 import xarray as xr
 from xarray.indexes import PandasIndex
 
+from xr_nap._private import fast_dataset
 from xr_nap.core.intervals import bounds, encode_support, interval_set
 from xr_nap.core.metadata import plain_array
 from xr_nap.core.search import drop_outside, positions_in, rates
@@ -364,10 +365,6 @@ def _ragged_dataset(
     return _ragged_flat(ids, spikes, counts, starts, ends, metadata)
 
 
-# xarray's private constructor without merge/alignment; None where it does not exist
-_FAST_DATASET = getattr(xr.Dataset, "_construct_direct", None)
-
-
 def _ragged_flat(
     ids: np.ndarray,
     spikes: np.ndarray,
@@ -377,16 +374,12 @@ def _ragged_flat(
     metadata: Any = None,
 ) -> xr.Dataset:
     """:func:`_ragged_dataset` from the concatenated trains (sorted ids) and their sizes."""
-    rate = rates(counts, starts, ends)
-    # fastpath: these are plain numpy arrays already, nothing to convert
     variables: dict[Hashable, xr.Variable] = {
-        "spike_time": xr.Variable(SPIKE, spikes, {"units": "s"}, fastpath=True),
+        "spike_time": xr.Variable(SPIKE, spikes, {"units": "s"}),
         "row_size": xr.Variable(
             UNIT, counts,
-            {"sample_dimension": SPIKE, "long_name": "number of spikes per unit"},
-            fastpath=True,
-        ),
-        "rate": xr.Variable(UNIT, rate, {"units": "Hz"}, fastpath=True),
+            {"sample_dimension": SPIKE, "long_name": "number of spikes per unit"}),
+        "rate": xr.Variable(UNIT, rates(counts, starts, ends), {"units": "Hz"}),
     }
     n = len(ids)
     for key, var in _metadata_coords(metadata, UNIT, n).items():
@@ -396,21 +389,15 @@ def _ragged_flat(
         raise ValueError(f"{counts.size} row sizes for {n} units")
     attrs = {TYPE_ATTR: "TsGroup", SUPPORT_ATTR: encode_support(starts, ends)}
     ids = np.asarray(ids)
-    build = _FAST_DATASET
-    if build is not None:
-        # xarray's own fast path, skipping the merge that takes 2/3 of the time to read
-        # a units table; the parts are consistent by construction (a test checks the
-        # result is identical to the public constructor's)
-        index = PandasIndex(pd.Index(ids), UNIT, coord_dtype=ids.dtype) \
-            if ids.dtype.kind in "iu" else \
-            PandasIndex.from_variables({UNIT: xr.Variable(UNIT, ids)}, options={})
-        try:
-            return build({**variables, UNIT: index.create_variables()[UNIT]},
-                         coord_names={UNIT}, dims={SPIKE: spikes.size, UNIT: n},
-                         attrs=attrs, indexes={UNIT: index})
-        except TypeError:  # a future xarray changed its private signature
-            pass
-    return xr.Dataset(variables, coords={UNIT: ids}, attrs=attrs)
+    index = PandasIndex(pd.Index(ids), UNIT, coord_dtype=ids.dtype) \
+        if ids.dtype.kind in "iu" else \
+        PandasIndex.from_variables({UNIT: xr.Variable(UNIT, ids)}, options={})
+    # the parts are consistent by construction: skip the public constructor's merge
+    # (a test checks both give identical Datasets)
+    return fast_dataset({**variables, UNIT: index.create_variables()[UNIT]},
+                        coord_names={UNIT}, dims={SPIKE: spikes.size, UNIT: n},
+                        attrs=attrs, indexes={UNIT: index},
+                        public=lambda: xr.Dataset(variables, coords={UNIT: ids}, attrs=attrs))
 
 
 def _metadata_coords(

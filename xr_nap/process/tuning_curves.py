@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from xr_nap.core.blocks import reduce_time, segment_sums
+from xr_nap.core.blocks import Reduction, reduce_time, segment_sums, take_rows, time_blocks
 from xr_nap.core.intervals import bounds
 from xr_nap.core.search import closest_rows, epoch_rows, interval_of, ranges, rates, unit_index
 from xr_nap.core.time_index import TimeIndex, time_index
@@ -93,10 +93,10 @@ def _feature_minmax(features: xr.DataArray, lo: np.ndarray, hi: np.ndarray):
     if not nonempty.any():
         return np.full(ncol, np.nan), np.full(ncol, np.nan)
 
-    def part(block, c0):
+    def chunk(block, c0):
         vals = _columns(block)[_local_rows(lo, hi, c0, c0 + block.shape[0])]
         if vals.shape[0] == 0:
-            return np.full((2, ncol), np.nan)
+            return None
         out = np.stack([vals.min(axis=0), vals.max(axis=0)]).astype(np.float64)
         if np.isnan(out).any():  # only then pay for the NaN-aware version
             with warnings.catch_warnings():
@@ -106,14 +106,15 @@ def _feature_minmax(features: xr.DataArray, lo: np.ndarray, hi: np.ndarray):
             raise ValueError("features hold infinite values; give a finite `range`")
         return out
 
-    def combine(parts):
-        stacked = np.stack(parts)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmin(stacked[:, 0], axis=0), np.nanmax(stacked[:, 1], axis=0)
+    def combine(a, b):  # fmin/fmax skip NaN
+        return np.stack([np.fmin(a[0], b[0]), np.fmax(a[1], b[1])])
 
-    return reduce_time(features, part, combine, int(lo[nonempty][0]), int(hi.max()),
-                       rows=(lo, hi))
+    def finalize(partial):
+        return (np.full(ncol, np.nan), np.full(ncol, np.nan)) if partial is None else \
+            (partial[0], partial[1])
+
+    return reduce_time(features, Reduction(chunk, combine, finalize), int(lo[nonempty][0]),
+                       int(hi.max()), rows=(lo, hi))
 
 
 def _feature_pass(
@@ -135,22 +136,28 @@ def _feature_pass(
     if not nonempty.any():
         return occupancy, picked
 
-    def part(block, c0):
+    def chunk(block, c0):
         c1 = c0 + block.shape[0]
         vals = _columns(block)
         b = _digitize(vals[_local_rows(lo, hi, c0, c1)], edges)
         mine = np.flatnonzero((want >= c0) & (want < c1))
-        return np.bincount(b[b >= 0], minlength=nflat), mine, _digitize(
-            vals[want[mine] - c0], edges)
+        return (np.bincount(b[b >= 0], minlength=nflat),
+                [(mine, _digitize(vals[want[mine] - c0], edges))])
 
-    def combine(parts):
-        for occ, mine, wb in parts:
-            occupancy[:] += occ
-            picked[mine] = wb
+    def finalize(partial):
+        if partial is not None:
+            occupancy[:] = partial[0]
+            for mine, wb in partial[1]:
+                picked[mine] = wb
         return occupancy, picked
 
-    return reduce_time(features, part, combine, int(lo[nonempty][0]), int(hi.max()),
-                       rows=(lo, hi))
+    return reduce_time(features, Reduction(chunk, _add_pairs, finalize),
+                       int(lo[nonempty][0]), int(hi.max()), rows=(lo, hi))
+
+
+def _add_pairs(a: tuple, b: tuple) -> tuple:
+    """Combine partials ``(array, list)``: add the arrays, join the lists."""
+    return a[0] + b[0], a[1] + b[1]
 
 
 def _bin_edges(features, lo, hi, bins, range_, ndim):
@@ -384,37 +391,64 @@ def _spike_counts(data, kind, features, tf, starts, ends, lo, hi, edges):
 
 def _continuous_means(data, features, tf, starts, ends, lo, hi, edges):
     """Mean of each data column per flat bin (pynapple: 0 where a visited bin got no
-    sample or a NaN; NaN where unvisited) and the occupancy."""
-    td = time_index(data)
-    drows = ranges(*epoch_rows(td, starts, ends))
-    occupancy, flat = _feature_pass(features, lo, hi, edges,
-                                    closest_rows(td.times_at(drows), tf, starts, ends))
+    sample or a NaN; NaN where unvisited) and the occupancy.
+
+    Each data sample takes the feature value of the closest feature sample in its
+    epoch. The data are read block by block; on a time axis shared with the features
+    (the usual case, and ``tuning_curves(x, x)``) that sample is the same row, read
+    alongside; otherwise each block reads just the feature rows its times need.
+    """
+    occupancy, _ = _feature_pass(features, lo, hi, edges, np.empty(0, dtype=np.int64))
     nflat = occupancy.size
     ncol = int(np.prod(data.shape[1:], dtype=np.int64))
-    sums = np.zeros((ncol, nflat))
-    n = np.zeros(nflat)
-    if drows.size:
-        def part(block, c0):
-            a, z = np.searchsorted(drows, [c0, c0 + block.shape[0]])
-            b = flat[a:z]
-            ok = b >= 0
-            vals = _columns(block)[drows[a:z][ok] - c0]
-            return (np.stack([np.bincount(b[ok], weights=vals[:, c], minlength=nflat)
-                              for c in np.arange(ncol)]) if ncol else np.zeros((0, nflat)),
-                    np.bincount(b[ok], minlength=nflat))
+    td = time_index(data)
+    dlo, dhi = epoch_rows(td, starts, ends)
 
-        def combine(parts):
-            for s, c in parts:
-                sums[:] += s
-                n[:] += c
-            return sums, n
+    def accumulate(values: np.ndarray, fvalues: np.ndarray) -> tuple:
+        b = _digitize(fvalues, edges)
+        ok = b >= 0
+        b, values = b[ok], values[ok]
+        sums = np.stack([np.bincount(b, weights=values[:, c], minlength=nflat)
+                         for c in range(ncol)]) if ncol else np.zeros((0, nflat))
+        return sums, np.bincount(b, minlength=nflat)
 
-        reduce_time(data, part, combine, int(drows[0]), int(drows[-1]) + 1)
+    if not (dhi > dlo).any():
+        parts = None
+    elif _same_axis(td, tf):
+        def chunk(blocks, c0):
+            block, fblock = blocks
+            local = _local_rows(dlo, dhi, c0, c0 + block.shape[0])
+            return accumulate(_columns(block)[local], _columns(fblock)[local])
+
+        parts = reduce_time([data, features], Reduction(chunk, _add_pairs),
+                            int(dlo.min()), int(dhi.max()), rows=(dlo, dhi))
+    else:
+        parts = None
+        for c0, c1 in time_blocks(data, int(dlo.min()), int(dhi.max()), rows=(dlo, dhi)):
+            rows = ranges(np.clip(dlo, c0, c1), np.clip(dhi, c0, c1))
+            j = closest_rows(td.times_at(rows), tf, starts, ends)
+            found = j >= 0
+            fvalues = _columns(take_rows(features, j[found]))
+            block = _columns(data.isel({TIME: slice(c0, c1)}).values)
+            part = accumulate(block[rows[found] - c0], fvalues)
+            parts = part if parts is None else _add_pairs(parts, part)
+    sums, n = parts if parts is not None else (np.zeros((ncol, nflat)), np.zeros(nflat))
     with np.errstate(divide="ignore", invalid="ignore"):
         tc = sums / np.where(n == 0, np.nan, n)
     tc[np.isnan(tc)] = 0.0
     tc[:, occupancy == 0] = np.nan
     return tc, occupancy
+
+
+def _same_axis(a: TimeIndex, b: TimeIndex) -> bool:
+    """Whether two time indexes have the same, distinct sample times (then the closest
+    sample of one to a sample of the other is the same row)."""
+    if a.size != b.size:
+        return False
+    if a.is_rate and b.is_rate:
+        return a.times.transform.equals(b.times.transform)
+    return bool(a.times_at([0]) == b.times_at([0]) and np.array_equal(a.values, b.values)
+                and (a.is_rate or a.times.index.is_unique))
 
 
 # --------------------------------------------------------------------------- per epoch

@@ -72,7 +72,8 @@ def test_malicious_object_data_is_refused(tmp_path):
     d[:] = [_Touch(marker), 1]
     np.savez(tmp_path / "x.npz", t=np.array([0.0, 1.0]), d=d, start=[0.0], end=[1.0],
              type=np.array(["Tsd"]))
-    with pytest.raises(UnsafeNPZError, match=r"\['d'\]: refusing to unpickle io.open"):
+    # data must be numeric: the member is refused before its pickle is even read
+    with pytest.raises(NPZFormatError, match=r"\['d'\] holds Python objects"):
         nap.load_npz(tmp_path / "x.npz")
     assert not marker.exists()
 
@@ -171,7 +172,7 @@ def test_header_announcing_more_data_than_stored(tmp_path):
             buf = io.BytesIO()
             np.save(buf, np.array([0.0]))
             zf.writestr(f"{key}.npy", buf.getvalue())
-    with pytest.raises(NPZFormatError, match=r"\['t'\]: header announces"):
+    with pytest.raises(NPZFormatError, match=r"\['t'\]: the header announces"):
         nap.load_npz(tmp_path / "x.npz")
 
 
@@ -185,7 +186,7 @@ def test_unreadable_pickle(tmp_path):
             buf = io.BytesIO()
             np.save(buf, np.array([0.0]))
             zf.writestr(f"{key}.npy", buf.getvalue())
-    with pytest.raises(NPZFormatError, match="unreadable pickled object array"):
+    with pytest.raises(NPZFormatError, match=r"\['_metadata'\]: unreadable pickle"):
         nap.load_npz(tmp_path / "x.npz")
 
 

@@ -52,6 +52,7 @@ import contextlib
 import io
 import os
 import pickle
+import struct
 import zipfile
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -284,7 +285,10 @@ def _nd_variables(nd: dict[str, np.ndarray], dim: str) -> dict[str, tuple]:
 
 def _load_series(archive: NPZArchive, kind: str, mmap: bool) -> xr.DataArray:
     name = archive.name
-    t = _vector(archive, "t", mmap=mmap)
+    # Times are mapped only where their data are aligned (files xr-nap writes): numpy
+    # works on unaligned memory much more slowly, and the time index is built in
+    # memory from them anyway.
+    t = _vector(archive, "t", mmap=mmap and archive.aligned("t"))
     support = np.stack(_support(archive), axis=1)
     if support.size == 0 and t.size:
         # pynapple gives a series whose samples all share one time an empty support,
@@ -388,11 +392,12 @@ def load_npz(path: str | os.PathLike, mmap: bool = False) -> xr.DataArray | xr.D
     path : str or path-like
         The ``.npz`` file.
     mmap : bool, default False
-        Memory-map the times (``t``) and data (``d``) of a time series instead of
-        reading them, when stored uncompressed (pynapple and xr-nap never compress):
-        the data then stay in the file until indexed. (The time index is built in
-        memory from the mapped times.) Each mapped member's CRC-32 is checked once per
-        file version and process, in one pass over the file.
+        Memory-map the data (``d``) of a time series instead of reading them, when
+        stored uncompressed (pynapple and xr-nap never compress): the data then stay in
+        the file until indexed. The times (``t``) are mapped too where the file keeps
+        them aligned (files :func:`save` writes); the time index is built in memory
+        from them. Each mapped member's CRC-32 is checked once per file version and
+        process, in one pass over the file.
 
     Returns
     -------
@@ -472,10 +477,30 @@ def _time_blocks(value: xr.DataArray) -> list[tuple[int, int]]:
     return [(a, min(a + step, n)) for a in range(0, n, step)]
 
 
+# The zip extra-field id of alignment padding (the one Android's zipalign writes)
+_PADDING_ID = 0xD935
+_ALIGN = 64  # numpy pads .npy headers to 64 bytes: aligned members keep data aligned
+
+
+def _aligned_entry(zf: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
+    """A ZipInfo whose local header ends on a multiple of :data:`_ALIGN` in the file, so
+    the array data (after numpy's 64-byte-padded header) are aligned there too and can
+    be memory-mapped as fast as memory."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    # local header: 30 bytes, the name, then our padding and the zip64 record (20 bytes)
+    end = zf.fp.tell() + 30 + len(name.encode()) + 20
+    need = -end % _ALIGN
+    if need:
+        need += _ALIGN if need < 4 else 0  # a padding record takes 4 bytes at least
+        info.extra = struct.pack("<HH", _PADDING_ID, need - 4) + bytes(need - 4)
+    return info
+
+
 def _write_member(zf: zipfile.ZipFile, key: str, value: Any) -> None:
     """Write one ``.npy`` member; a DataArray (time first) is written one block of time
     rows at a time, so lazy data are never loaded whole."""
-    with zf.open(key + ".npy", "w", force_zip64=True) as fp:
+    with zf.open(_aligned_entry(zf, key + ".npy"), "w", force_zip64=True) as fp:
         if isinstance(value, xr.DataArray):
             header = {"descr": np.lib.format.dtype_to_descr(value.dtype),
                       "fortran_order": False, "shape": tuple(value.shape)}

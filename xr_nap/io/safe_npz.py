@@ -33,11 +33,9 @@ from __future__ import annotations
 import ast
 import math
 import os
-import queue
 import re
 import stat
 import struct
-import threading
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -61,9 +59,6 @@ BOMB_RATIO = 100
 # An empty member holds no data to back its other dimensions, yet code downstream
 # builds labels from them (one per column): keep them to what a real file could hold.
 EMPTY_LIMIT = 1 << 24
-# The checksum of one chunk runs in a helper thread while the next chunk is read;
-# a few MiB per call amortise it and keep each chunk in cache between the two.
-_CHUNK = 4 << 20
 
 _METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 # What zipfile and the decompressors raise on damaged input
@@ -183,34 +178,9 @@ def _readinto(raw: Any, offset: int, view: memoryview, where: str) -> None:
 
 
 def _read_with_crc(raw: Any, offset: int, buf: memoryview, crc: int, where: str) -> int:
-    """Read ``len(buf)`` bytes at ``offset`` into ``buf``; the CRC-32 continued over them.
-
-    Above one chunk, a helper thread checksums each chunk while the next is read
-    (``zlib.crc32`` and file reads release the GIL).
-    """
-    if len(buf) <= _CHUNK:
-        _readinto(raw, offset, buf, where)
-        return zlib.crc32(buf, crc)
-    parts: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
-    result = [crc]
-
-    def checksum() -> None:
-        value = crc
-        while (part := parts.get()) is not None:
-            value = zlib.crc32(part, value)
-        result[0] = value
-
-    worker = threading.Thread(target=checksum, name="xr-nap-crc", daemon=True)
-    worker.start()
-    try:
-        for a in range(0, len(buf), _CHUNK):
-            part = buf[a:a + _CHUNK]
-            _readinto(raw, offset + a, part, where)
-            parts.put(part)
-    finally:
-        parts.put(None)
-        worker.join()
-    return result[0]
+    """Read ``len(buf)`` bytes at ``offset`` into ``buf``; the CRC-32 continued over them."""
+    _readinto(raw, offset, buf, where)
+    return zlib.crc32(buf, crc)
 
 
 def _open_regular(path: Path) -> Any:
@@ -227,7 +197,7 @@ def _open_regular(path: Path) -> Any:
     except IsADirectoryError:
         raise NPZFormatError(f"{path} is a directory, not an NPZ file") from None
     except OSError as err:  # symlink loop, a socket, a name too long...
-        raise NPZFormatError(f"cannot open {path} as an NPZ file: {err.strerror}") from None
+        raise NPZFormatError(f"{path}: cannot open it as an NPZ file ({err.strerror})") from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
@@ -373,17 +343,40 @@ class NPZArchive:
             if key not in self.members:
                 raise NPZFormatError(f"{self.name} has no member {key!r}")
             info = self.members[key]
-            if info.compress_type == zipfile.ZIP_STORED:
-                self._headers[key] = self._stored_header(key, info)
-            else:
-                try:
+            try:
+                if info.compress_type == zipfile.ZIP_STORED:
+                    self._headers[key] = self._stored_header(key, info)
+                else:
                     with self._open_member(key) as fp:
                         self._headers[key] = self._stream_header(key, fp, None)
-                except NPZFormatError:
+            except (NPZFormatError, *_ZIP_ERRORS) as err:
+                # a bad header in a damaged member: say it is damaged
+                if not self._intact(key):
+                    raise NPZFormatError(f"{self.where(key)}: CRC-32 mismatch, the member "
+                                         "is damaged") from None
+                if isinstance(err, NPZFormatError):
                     raise
-                except _ZIP_ERRORS as err:
-                    raise NPZFormatError(f"{self.where(key)}: damaged member ({err})") from None
+                raise NPZFormatError(f"{self.where(key)}: damaged member ({err})") from None
         return self._headers[key]
+
+    def _intact(self, key: str) -> bool:
+        """Whether the member's bytes match its CRC-32 (read in bounded pieces)."""
+        info = self.members[key]
+        crc = 0
+        try:
+            if info.compress_type == zipfile.ZIP_STORED:
+                name_len, extra_len = self._check_local_header(info)
+                begin = info.header_offset + 30 + name_len + extra_len
+                for a in range(0, info.file_size, 1 << 20):
+                    self.raw.seek(begin + a)
+                    crc = zlib.crc32(self.raw.read(min(1 << 20, info.file_size - a)), crc)
+                return crc == info.CRC
+            with self._open_member(key) as fp:  # zipfile checks the CRC at the end
+                while fp.read(1 << 20):
+                    pass
+            return True
+        except (NPZFormatError, *_ZIP_ERRORS):
+            return False
 
     def _stored_header(self, key: str, info: zipfile.ZipInfo) -> Member:
         name_len, extra_len = self._check_local_header(info)
@@ -490,6 +483,12 @@ class NPZArchive:
     def _shaped(buf: np.ndarray, member: Member) -> np.ndarray:
         return buf.view(member.dtype).reshape(member.shape,
                                               order="F" if member.fortran else "C")
+
+    def aligned(self, key: str) -> bool:
+        """Whether member ``key`` is stored uncompressed with its data at a file offset
+        that is a multiple of its item size (a memory map of it is then aligned)."""
+        member = self.header(key)
+        return member.offset is not None and member.offset % member.dtype.itemsize == 0
 
     def mmap(self, key: str) -> np.ndarray:
         """Memory-map an uncompressed plain member (its data stay in the file); read

@@ -40,8 +40,13 @@ def _reference(t, index, keys, starts, ends):
     return [np.sort(t[(index == k) & inside]) for k in keys]
 
 
+@pytest.mark.parametrize("chunk", [None, 64])  # one sort, or chunk by chunk
 @pytest.mark.parametrize("order", ["time", "unit", "random"])
-def test_regroup_matches_a_per_unit_filter(order):
+def test_regroup_matches_a_per_unit_filter(order, chunk, monkeypatch):
+    from xr_nap.core import ragged
+
+    if chunk:
+        monkeypatch.setattr(ragged, "CHUNK", chunk)
     rng = np.random.default_rng(1)
     keys = np.array([1, 4, 5, 9])
     t = rng.uniform(0, 100, 5000)

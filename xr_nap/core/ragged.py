@@ -17,9 +17,9 @@ from xr_nap.errors import TimeAxisError
 __all__ = ["grouped_counts", "regroup", "unit_positions", "unit_destinations"]
 
 # Spikes are placed one chunk at a time: a chunk's unit positions, sort order and
-# destinations (about 1 MiB) stay in the CPU cache, where a single sort of millions
-# of spikes does not.
-CHUNK = 1 << 16
+# destinations (a few MiB) stay in the CPU cache, where a single sort of millions of
+# spikes does not. Up to one chunk, that is a single sort.
+CHUNK = 1 << 18
 
 
 def _position_dtype(n_units: int) -> type[np.integer]:
@@ -106,8 +106,8 @@ def regroup(t: np.ndarray, index: np.ndarray, keys: np.ndarray, starts: np.ndarr
     if keep is not None and not keep.all():
         t, pos = t[keep], pos[keep]
         data = None if data is None else data[keep]
-    if not by_time:  # any other order: a lexsort
-        order = np.lexsort((t, pos))
+    if not by_time or t.size <= CHUNK:  # a lexsort, or one radix argsort of positions
+        order = np.lexsort((t, pos)) if not by_time else np.argsort(pos, kind="stable")
         counts = np.bincount(pos, minlength=keys.size)
         return t[order], counts, None if data is None else data[order]
     dest, counts = unit_destinations(pos, keys.size)
@@ -120,7 +120,7 @@ def regroup(t: np.ndarray, index: np.ndarray, keys: np.ndarray, starts: np.ndarr
     return spikes, counts, data
 
 
-def unit_destinations(pos: np.ndarray, n_units: int, chunk: int = CHUNK
+def unit_destinations(pos: np.ndarray, n_units: int, chunk: int | None = None
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Where each spike goes when spikes are grouped by unit, keeping their order.
 
@@ -133,6 +133,7 @@ def unit_destinations(pos: np.ndarray, n_units: int, chunk: int = CHUNK
     >>> unit_destinations(np.array([1, 0, 1, 0]), 2)
     (array([2, 0, 3, 1]), array([2, 2]))
     """
+    chunk = chunk or CHUNK
     small = pos.astype(_position_dtype(n_units), copy=False)
     counts = np.bincount(small, minlength=n_units)
     dest = np.empty(pos.size, dtype=np.int64)

@@ -167,20 +167,14 @@ def _checked(descr: Any, fortran: Any, shape: Any, where: str
 
 
 # --------------------------------------------------------------------------- reading
-def _readinto(raw: Any, offset: int, view: memoryview, where: str) -> None:
-    raw.seek(offset)
+def _readinto(fp: Any, view: memoryview, where: str) -> None:
+    """Fill ``view`` from the file object ``fp`` (reads may return less than asked)."""
     got = 0
     while got < len(view):
-        n = raw.readinto(view[got:])
+        n = fp.readinto(view[got:])
         if not n:
-            raise NPZFormatError(f"{where}: the file ends inside the member's data")
+            raise NPZFormatError(f"{where}: the member's data are cut short")
         got += n
-
-
-def _read_with_crc(raw: Any, offset: int, buf: memoryview, crc: int, where: str) -> int:
-    """Read ``len(buf)`` bytes at ``offset`` into ``buf``; the CRC-32 continued over them."""
-    _readinto(raw, offset, buf, where)
-    return zlib.crc32(buf, crc)
 
 
 def _open_regular(path: Path) -> Any:
@@ -408,8 +402,6 @@ class NPZArchive:
     def _open_member(self, key: str) -> Any:
         try:
             return self.zip.open(self.members[key])
-        except NPZFormatError:
-            raise
         except _ZIP_ERRORS as err:
             raise NPZFormatError(f"{self.where(key)}: damaged zip entry ({err})") from None
 
@@ -426,43 +418,32 @@ class NPZArchive:
             if not objects:
                 raise NPZFormatError(f"{where} holds Python objects; expected numeric data")
             return self._read_objects(key, member)
-        nbytes = math.prod(member.shape) * member.dtype.itemsize
-        buf = np.empty(nbytes, dtype=np.uint8)
-        if member.offset is not None:
-            crc = _read_with_crc(self.raw, member.offset, memoryview(buf),
-                                 zlib.crc32(member.header), where)
-            self._check_crc(key, crc)
-        else:
-            try:
-                with self._open_member(key) as fp:
-                    fp.read(len(member.header))
-                    view, got = memoryview(buf), 0
-                    while got < nbytes:
-                        n = fp.readinto(view[got:])
-                        if not n:
-                            raise NPZFormatError(f"{where}: the member's data are cut short")
-                        got += n
-                    fp.read(1)  # reach the end of the stream: zipfile checks the CRC there
-            except NPZFormatError:
-                raise
-            except _ZIP_ERRORS as err:
-                raise NPZFormatError(f"{where}: damaged member ({err})") from None
+        buf = np.empty(math.prod(member.shape) * member.dtype.itemsize, dtype=np.uint8)
+        self._fill(key, member, memoryview(buf))
         return self._shaped(buf, member)
+
+    def _fill(self, key: str, member: Member, buf: memoryview) -> None:
+        """Fill ``buf`` with the member's bytes after its header, CRC-32 verified."""
+        where = self.where(key)
+        if member.offset is not None:  # stored: straight from the file into buf
+            self.raw.seek(member.offset)
+            _readinto(self.raw, buf, where)
+            self._check_crc(key, zlib.crc32(buf, zlib.crc32(member.header)))
+            return
+        try:
+            with self._open_member(key) as fp:
+                fp.read(len(member.header))
+                _readinto(fp, buf, where)
+                fp.read(1)  # reach the end of the stream: zipfile checks the CRC there
+        except NPZFormatError:
+            raise
+        except _ZIP_ERRORS as err:
+            raise NPZFormatError(f"{where}: damaged member ({err})") from None
 
     def _read_objects(self, key: str, member: Member) -> np.ndarray:
         where = self.where(key)
-        info = self.members[key]
-        if member.offset is not None:
-            data = bytearray(info.file_size - len(member.header))
-            crc = _read_with_crc(self.raw, member.offset, memoryview(data),
-                                 zlib.crc32(member.header), where)
-            self._check_crc(key, crc)
-        else:
-            try:
-                with self._open_member(key) as fp:
-                    data = fp.read()[len(member.header):]
-            except _ZIP_ERRORS as err:
-                raise NPZFormatError(f"{where}: damaged member ({err})") from None
+        data = bytearray(self.members[key].file_size - len(member.header))
+        self._fill(key, member, memoryview(data))
         try:
             obj = safe_pickle.load(bytes(data))
         except UnsafeNPZError as err:

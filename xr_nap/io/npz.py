@@ -330,7 +330,8 @@ def _load_group(archive: NPZArchive) -> xr.Dataset:
     index = _vector(archive, "index")
     if index.size != t.size:
         raise NPZFormatError(f"{name}: {t.size} spike times but {index.size} unit indices")
-    if index.dtype.kind == "f" and not np.array_equal(index, np.round(index)):
+    if index.dtype.kind == "f" and not (np.isfinite(index).all()
+                                        and np.array_equal(index, np.round(index))):
         raise NPZFormatError(f"{archive.where('index')} holds non-integer unit ids")
     keys = np.unique(_vector(archive, "keys") if "keys" in archive else index)
     data = archive.read("d") if "d" in archive else None

@@ -478,8 +478,11 @@ class NPZArchive:
         nbytes = math.prod(member.shape) * member.dtype.itemsize
         if member.offset is None or member.dtype.hasobject or nbytes == 0:
             return self.read(key)
-        mapped = np.memmap(self.raw, dtype=np.uint8, mode="r", offset=member.offset,
-                           shape=(nbytes,))
+        try:
+            mapped = np.memmap(self.raw, dtype=np.uint8, mode="r", offset=member.offset,
+                               shape=(nbytes,))
+        except (ValueError, OSError) as err:  # the file shrank since it was opened
+            raise NPZFormatError(f"{self.where(key)}: cannot map the member ({err})") from None
         st = self.stat
         version = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
                    self.members[key].header_offset)

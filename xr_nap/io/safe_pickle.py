@@ -28,9 +28,15 @@ in three steps:
    the pickle has bytes (shared references cannot blow it up) nor be deeper than
    :data:`MAX_DEPTH`.
 
-Anything else is refused with :class:`~xr_nap.errors.UnsafeNPZError` (it would need
-code from the file or could break these rules) or
-:class:`~xr_nap.errors.NPZFormatError` (a malformed pickle).
+That covers what pynapple writes: ``np.savez`` pickles (protocol 3) of ``type`` and
+``columns`` when they are object arrays, and of ``_metadata``, which pynapple 0.9 to
+0.11 build as ``dict(self._metadata)`` (column name -> the numpy array ``set_info``
+made with ``np.array``: numbers, booleans, strings, datetimes, or an object array of
+such values and None) and older versions as ``DataFrame.to_dict()`` (column -> {row
+label: numpy scalar or Python value}). pandas objects (a ``Timestamp`` in an object
+column) and anything else are refused with :class:`~xr_nap.errors.UnsafeNPZError`
+(it would need code from the file or could break these rules); a malformed pickle
+gives :class:`~xr_nap.errors.NPZFormatError`.
 """
 
 from __future__ import annotations

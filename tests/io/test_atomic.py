@@ -82,3 +82,22 @@ def test_a_folder_is_replaced_whole(tmp_path):
         (tmp / "new").write_text("2")
     assert sorted(p.name for p in target.iterdir()) == ["new"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store.zarr"]
+
+
+def test_a_killed_writer_leaves_a_findable_file_that_is_cleaned(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    code = ("import os, signal\n"
+            "from xr_nap.io.atomic import atomic_path\n"
+            f"with atomic_path({str(tmp_path / 'x.npz')!r}) as tmp:\n"
+            "    tmp.write_bytes(b'half')\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    proc = subprocess.run([sys.executable, "-c", code], check=False)
+    assert proc.returncode == -signal.SIGKILL
+    left = list(tmp_path.iterdir())
+    assert len(left) == 1 and left[0].name.startswith(TEMP_PREFIX)
+    assert left[0].name.endswith(".x.npz")
+    assert clean_stale(tmp_path, now=time.time() + 2 * STALE_AFTER) == left
+    assert list(tmp_path.iterdir()) == []

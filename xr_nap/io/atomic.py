@@ -102,11 +102,13 @@ def _check_parent(target: Path) -> None:
 def atomic_path(target: str | os.PathLike, directory: bool = False) -> Iterator[Path]:
     """A temporary path to write ``target`` at; renamed over it when the block ends.
 
-    With ``directory=False`` the temporary file exists (empty, with the permissions
-    ``target`` will have) when the block starts. With ``directory=True`` nothing exists
-    yet: the block creates a folder there (a zarr store, say), and an existing
-    ``target`` folder is replaced (moved aside, then removed). If the block raises, the
-    temporary file or folder is removed and ``target`` is untouched.
+    The block creates the file (or, with ``directory=True``, the folder: a zarr store,
+    say) at the temporary path; created with ``open``, its permissions follow the umask
+    as :func:`numpy.savez`'s do, and a replaced file's permission bits are carried
+    over. An existing ``target`` folder is replaced whole (moved aside, then removed).
+    If the block raises, the temporary file or folder is removed and ``target`` is
+    untouched. (The file is not created empty beforehand: on ext4, writing into a
+    truncated file makes the rename wait for the data to reach the disk.)
 
     Examples
     --------
@@ -129,9 +131,6 @@ def atomic_path(target: str | os.PathLike, directory: bool = False) -> Iterator[
             info = os.stat(target)
             if stat.S_ISREG(info.st_mode):
                 replaced_mode = stat.S_IMODE(info.st_mode)
-        # 0o666 minus the umask, applied by the system, as for np.savez's open()
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        os.close(os.open(tmp, flags, 0o666))
     try:
         yield tmp
         if replaced_mode is not None:  # a replaced file keeps its bits, as with np.savez

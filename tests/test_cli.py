@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 import warnings
@@ -88,3 +89,50 @@ def test_help_explains_itself():
                          text=True, check=True).stdout
     for word in ("demo", "info", "convert", "netCDF"):
         assert word in out
+
+
+def test_convert_never_replaces_an_output_without_overwrite(tmp_path, capsys):
+    import xr_nap as nap
+
+    src = nap.save(nap.ts_group({0: [1.0, 2.0], 3: [1.5]}), tmp_path / "g")
+    for suffix in (".nc", ".zarr"):
+        out = tmp_path / f"g{suffix}"
+        if suffix == ".zarr":
+            out.mkdir()
+            (out / "zarr.json").write_text("{}")
+            (out / "keep").write_text("mine")
+        else:
+            out.write_text("mine")
+        assert main(["convert", str(src), str(out)]) == 2
+        assert "exists; pass --overwrite" in capsys.readouterr().err
+        assert (out / "keep" if suffix == ".zarr" else out).read_text() == "mine"
+        assert main(["convert", str(src), str(out), "--overwrite"]) == 0
+        assert not (out / "keep").exists() if suffix == ".zarr" else out.read_bytes()[:3] \
+            in (b"CDF", b"\x89HD")
+    # a folder that is not a zarr store is never deleted, even with --overwrite
+    home = tmp_path / "home.zarr"
+    home.mkdir()
+    (home / "thesis.tex").write_text("years of work")
+    assert main(["convert", str(src), str(home), "--overwrite"]) == 2
+    assert "not a zarr store" in capsys.readouterr().err
+    assert (home / "thesis.tex").read_text() == "years of work"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_info_lists_every_npz_kind(tmp_path, capsys):
+    import xr_nap as nap
+
+    objects = {"g": nap.ts_group({0: [1.0, 2.0]}), "ep": nap.interval_set([0], [5]),
+               "x": nap.tsd([0.0, 1.0], [1.0, 2.0])}
+    for name, obj in objects.items():
+        assert main(["info", str(nap.save(obj, tmp_path / name))]) == 0
+        assert nap.nap_type(obj) in capsys.readouterr().out
+
+
+def test_info_on_damaged_npz_is_one_line(tmp_path, capsys):
+    (tmp_path / "x.npz").write_bytes(b"PK\x05\x06" + bytes(10))
+    os.symlink("loop.npz", tmp_path / "loop.npz")
+    for name in ("x.npz", "loop.npz"):
+        assert main(["info", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert name in err and "\n" not in err

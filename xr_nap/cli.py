@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 import tempfile
 import time
@@ -21,7 +22,8 @@ xr-nap: pynapple's neuroscience time-series toolkit on lazy xarray objects.
                             curves and a trigger average, save a figure
   xr-nap info FILE          list the objects of an NWB, NPZ, netCDF or zarr file (kind,
                             shape, dtype, time span) without reading their data
-  xr-nap convert FILE OUT   write an NWB/NPZ file as netCDF (.nc) or zarr (.zarr)
+  xr-nap convert FILE OUT   write an NWB/NPZ file as netCDF (.nc) or zarr (.zarr);
+                            an existing OUT is replaced only with --overwrite
 """
 
 
@@ -99,10 +101,11 @@ def _save_figure(path, tc, eta, plot_tc, plot_eta):
     plot_tc(tc, ax=axes[0])
     plot_eta(eta, ax=axes[1])
     fig.suptitle("xr-nap demo: synthetic place cells")
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=110)
+    from xr_nap.io.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
-    tmp.replace(path)
 
 
 # --------------------------------------------------------------------------- info
@@ -110,7 +113,7 @@ def info(path: Path) -> None:
     import xr_nap as nap
     from xr_nap.io.describe import describe
 
-    if not path.exists():
+    if not os.path.lexists(path):  # a link loop exists, and gets load_file's own error
         raise CLIError(f"no such file: {path}")
     if path.suffix.lower() in (".nc", ".zarr"):  # what `convert` writes
         import xarray as xr
@@ -135,39 +138,47 @@ def _from_dataset(ds):
 
 
 # --------------------------------------------------------------------------- convert
-def convert(src: Path, out: Path) -> None:
+def _is_zarr_store(path: Path) -> bool:
+    return any((path / name).is_file() for name in
+               ("zarr.json", ".zgroup", ".zarray", ".zattrs", ".zmetadata"))
+
+
+def convert(src: Path, out: Path, overwrite: bool = False) -> None:
     import xarray as xr
 
     import xr_nap as nap
+    from xr_nap.io.atomic import atomic_path
 
-    if not src.exists():
+    if not os.path.lexists(src):
         raise CLIError(f"no such file: {src}")
     suffix = out.suffix.lower()
     if suffix not in (".nc", ".zarr"):
         raise CLIError(f"OUT must end in .nc (netCDF) or .zarr, got {out.name!r}")
+    if os.path.lexists(out):
+        if not overwrite:
+            raise CLIError(f"{out} exists; pass --overwrite to replace it")
+        if out.is_dir() and not (suffix == ".zarr" and _is_zarr_store(out)):
+            raise CLIError(f"{out} is a folder but not a zarr store; not replacing it")
     # NWB series as dask arrays: written chunk by chunk (bounded memory, progress bar)
     loaded = nap.load_file(src, chunks={}) if src.suffix.lower() == ".nwb" else nap.load_file(src)
-    items = dict(loaded.items()) if hasattr(loaded, "items") else {"data": loaded}
-    tree = xr.DataTree.from_dict({f"/{key}": _as_dataset(key, obj)
-                                  for key, obj in items.items()})
-    tmp = out.with_name(out.name + ".tmp")
-    from xr_nap.progress import progress
+    try:
+        items = dict(loaded.items()) if hasattr(loaded, "items") else {"data": loaded}
+        tree = xr.DataTree.from_dict({f"/{key}": _as_dataset(key, obj)
+                                      for key, obj in items.items()})
+        from xr_nap.progress import progress
 
-    with progress(f"writing {len(items)} objects to {out}"), warnings.catch_warnings():
-        # zarr 3 warns that consolidated metadata and fixed-width strings are not in
-        # its spec yet; nothing a user of this command can act on
-        warnings.filterwarnings("ignore", module="zarr")
-        if suffix == ".nc":
-            tree.to_netcdf(tmp, engine="netcdf4")
-        else:
-            tree.to_zarr(tmp, mode="w")
-    if out.exists() and out.is_dir():
-        import shutil
-
-        shutil.rmtree(out)
-    tmp.replace(out)
-    if hasattr(loaded, "close"):
-        loaded.close()
+        with progress(f"writing {len(items)} objects to {out}"), warnings.catch_warnings(), \
+                atomic_path(out, directory=suffix == ".zarr") as tmp:
+            # zarr 3 warns that consolidated metadata and fixed-width strings are not in
+            # its spec yet; nothing a user of this command can act on
+            warnings.filterwarnings("ignore", module="zarr")
+            if suffix == ".nc":
+                tree.to_netcdf(tmp, engine="netcdf4")
+            else:
+                tree.to_zarr(tmp, mode="w")
+    finally:
+        if hasattr(loaded, "close"):
+            loaded.close()
     print(f"wrote {out} ({', '.join(items)})")
 
 
@@ -208,9 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     p = sub.add_parser("convert", help="convert NWB/NPZ to netCDF or zarr",
                        description="Write every object of FILE as a group of a netCDF "
-                                   "(.nc) file or zarr (.zarr) store, with progress.")
+                                   "(.nc) file or zarr (.zarr) store, with progress. "
+                                   "The output is written under a temporary name and "
+                                   "renamed when complete; an existing OUT is refused "
+                                   "unless --overwrite.")
     p.add_argument("file", type=Path)
     p.add_argument("out", type=Path)
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace OUT if it exists (a netCDF file or a zarr store)")
     return parser
 
 
@@ -227,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "info":
             info(args.file)
         else:
-            convert(args.file, args.out)
+            convert(args.file, args.out, args.overwrite)
     except (CLIError, OSError, ValueError, TypeError, KeyError) as err:
         print(f"xr-nap {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -106,3 +106,62 @@ def test_nwb_file_opens_lazily(tmp_path):
         data = f.rec
         assert isinstance(data, nwb.NWBFile)
         assert "units" in data
+
+
+def test_symlink_loops_print_in_finite_time(tree):
+    (tree / "session 1" / "nested" / "up").symlink_to(tree)  # a loop back to the root
+    (tree / "self").symlink_to(".")
+    (tree / "dangling.npz").symlink_to("nowhere.npz")
+    (tree / "loop.npz").symlink_to("loop.npz")
+    lines = repr(nap.Folder(tree)).splitlines()
+    assert "│   │   ├── 📂 up (link to a folder shown already: not followed)" in lines
+    assert any("📂 self (link to a folder shown already" in line for line in lines)
+    assert not any("dangling" in line or "loop.npz" in line for line in lines)
+    # a user can still walk into the link, one level at a time
+    assert "x" in nap.Folder(tree)["session1"]["nested"]["up"]["session1"]["nested"]
+
+
+def test_many_links_to_one_folder_are_walked_once(tmp_path):
+    level = tmp_path
+    for i in range(30):  # 2**30 paths through 30 folders
+        nxt = tmp_path / f"level{i}"
+        nxt.mkdir()
+        (level / "left").symlink_to(nxt)
+        (level / "right").symlink_to(nxt)
+        level = nxt
+    nap.save(nap.ts([1.0]), level / "leaf")
+    text = nap.Folder(tmp_path).tree()
+    assert text.count("leaf.npz | Ts") == 1 and len(text.splitlines()) < 200
+
+
+@pytest.mark.parametrize("name", ["../x", "/etc/passwd", "a/b", ".hidden", "", "x\0y"])
+def test_names_stay_inside_the_folder(tree, name):
+    (tree.parent / "x.json").write_text('{"secret": 1}')
+    f = nap.Folder(tree)
+    with pytest.raises(ValueError, match="invalid file name"):
+        f.metadata(name)
+    with pytest.raises(ValueError, match="invalid file name"):
+        f.save(name, nap.ts([1.0]))
+
+
+def test_a_sidecar_linking_outside_is_not_read(tree, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside") / "secret.json"
+    outside.write_text('{"secret": 1}')
+    (tree / "a.json").symlink_to(outside)
+    with pytest.raises(ValueError, match="leads outside the folder"):
+        nap.Folder(tree).metadata("a")
+
+
+@pytest.mark.parametrize("content, message", [("[1, 2]", "holds a list"),
+                                               ("{not json", "not a readable JSON")])
+def test_bad_sidecars_are_named(tree, content, message):
+    from xr_nap.errors import FileFormatError
+
+    (tree / "a.json").write_text(content)
+    with pytest.raises(FileFormatError, match=rf"a.json .*{message}|a.json {message}"):
+        nap.Folder(tree).metadata("a")
+
+
+def test_damaged_files_are_listed_as_such(tree):
+    (tree / "broken.npz").write_bytes(b"PK\x03\x04 not really")
+    assert "broken.npz | not a pynapple file" in repr(nap.Folder(tree))

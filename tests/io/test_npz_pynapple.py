@@ -299,3 +299,39 @@ def test_tsgroup_grouped_file_with_drops(pnap, tmp_path, support):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert_matches(nap.load_npz(path), pnap.load_file(str(path)), pnap)
+
+
+def test_metadata_of_several_dimensions_cross_both_ways(pnap, tmp_path):
+    """pynapple stores a column with several values per row (e.g. x, y) in _metadata
+    and reads it back; xr-nap reads it as a variable with a second dimension and writes
+    it back so that pynapple finds the same array (it used to crash or drop it)."""
+    xy = np.arange(6.0).reshape(3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = {
+            "ep": pnap.IntervalSet([0, 10, 20], [5, 15, 25], metadata={"xy": xy}),
+            "group": pnap.TsGroup({0: pnap.Ts(T), 3: pnap.Ts(T[::2]), 7: pnap.Ts(T[1::3])},
+                                  metadata={"xy": xy}),
+        }
+    for name, obj in theirs.items():
+        obj.save(tmp_path / name)
+        ours = nap.load_npz(tmp_path / f"{name}.npz")
+        assert ours["xy"].dims[1] == "xy_dim_1"
+        np.testing.assert_array_equal(ours["xy"].values, xy)
+        path = nap.save(ours, tmp_path / f"{name}_back")
+        np.testing.assert_array_equal(pnap.load_file(str(path)).metadata["xy"].tolist(), xy)
+        import xarray as xr
+
+        xr.testing.assert_identical(nap.load_npz(path), ours)
+
+
+def test_several_dimensions_follow_the_sorted_intervals(tmp_path):
+    """Intervals stored out of order are sorted; their 2-D metadata rows follow."""
+    meta = np.empty((), dtype=object)
+    meta[()] = {"xy": np.array([[20, 21], [0, 1]]), "label": np.array(["late", "early"])}
+    np.savez(tmp_path / "ep.npz", start=[20.0, 0.0], end=[25.0, 5.0], type=["IntervalSet"],
+             _metadata=meta)
+    with pytest.warns(UserWarning, match="not sorted"):
+        ep = nap.load_npz(tmp_path / "ep.npz")
+    assert ep.label.values.tolist() == ["early", "late"]
+    assert ep.xy.values.tolist() == [[0, 1], [20, 21]]

@@ -68,7 +68,9 @@ def _summary_of_item(obj: Any, key: Any) -> list[str]:
 def describe(obj: Any, title: str = "") -> str:
     """A table of every object in ``obj`` (an NWBFile or mapping) or of ``obj`` itself."""
     header = ["Keys", "Type", "Shape", "Dtype", "Time span"]
-    if isinstance(obj, Mapping) or hasattr(obj, "key_to_id"):
+    # a Dataset is a Mapping too, but a TsGroup or an interval set is one object
+    if not isinstance(obj, xr.Dataset | xr.DataArray) and (
+            isinstance(obj, Mapping) or hasattr(obj, "key_to_id")):
         rows = [[str(key), *_summary_of_item(obj, key)] for key in obj]
     else:
         rows = [[str(getattr(obj, "name", None) or "data"), *summary(obj)]]

@@ -5,6 +5,11 @@ suffix (whitespace removed); ``folder["name"]`` or ``folder.name`` gives the sub
 the object stored in an NPZ file, or the :class:`xr_nap.NWBFile` of an NWB file. Unlike
 pynapple, building a ``Folder`` only lists directories: no file is opened until its key
 is asked for, and loaded objects are cached.
+
+A folder reached twice in one walk (a symlink to an enclosing folder, or two links to
+the same folder) is shown once, so trees with symlink loops print in finite time. Names
+given to :meth:`Folder.save` and :meth:`Folder.metadata` are plain file names: nothing
+is read or written outside the folder.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import string
-import tempfile
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -20,27 +24,50 @@ from typing import Any
 
 import xarray as xr
 
-from xr_nap.io.npz import load_npz, save
+from xr_nap.errors import FileFormatError, NPZFormatError
+from xr_nap.io.atomic import atomic_path
+from xr_nap.io.npz import load_npz, npz_kind, save
 
 __all__ = ["Folder"]
 
 _SUFFIXES = (".npz", ".nwb")
 _NO_WHITESPACE = {ord(c): None for c in string.whitespace}
+# a sidecar holds a time and a description; anything larger is not one
+_SIDECAR_MAX = 1 << 20
 
 
 def _key(name: str) -> str:
     return name.translate(_NO_WHITESPACE)
 
 
+def _plain_name(name: str) -> str:
+    """``name`` if it names a file inside the folder itself, else ValueError."""
+    if not isinstance(name, str):
+        raise TypeError(f"a file name must be a str, got {type(name).__name__}")
+    if (not name or name.startswith(".") or "\0" in name
+            or any(sep in name for sep in ("/", "\\", os.sep))):
+        raise ValueError(f"invalid file name {name!r}: give a plain, non-hidden name "
+                         "(no folder part)")
+    return name
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the folder ``path`` leads to, following links."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def _npz_kind(path: Path) -> str:
     """The kind stored in an NPZ, reading only its ``type`` member (for display)."""
-    from xr_nap.io.npz import NPZFormatError, _Archive, _kind
-
     try:
-        with _Archive(path) as archive:
-            return _kind(archive)
+        return npz_kind(path)
     except NPZFormatError:
         return "not a pynapple file"
+    except OSError as err:
+        return f"unreadable ({err.strerror or err})"
 
 
 class Folder(Mapping):
@@ -79,6 +106,7 @@ class Folder(Mapping):
         self._entries: dict[str, Path] = {}
         self._cache: dict[str, Any] = {}
         entries = sorted(p for p in self.path.iterdir() if not p.name.startswith("."))
+        # is_dir/is_file follow links and are False for a link loop: such names are skipped
         for p in entries:  # sub-folders first, then files, as pynapple lists them
             if p.is_dir():
                 self._entries[_key(p.name)] = p
@@ -129,20 +157,37 @@ class Folder(Mapping):
         return {k: p for k, p in self._entries.items() if not p.is_dir()}
 
     def tree(self, depth: int | None = None) -> str:
-        """The folder as an indented tree, ``depth`` levels deep (default: all)."""
-        return "\n".join([f"📂 {self.name}", *self._tree_lines("", depth)])
+        """The folder as an indented tree, ``depth`` levels deep (default: all).
 
-    def _tree_lines(self, prefix: str, depth: int | None) -> list[str]:
+        A folder reached a second time (through a symlink) is marked and not walked
+        again, so loops end.
+        """
+        seen = {self_id} if (self_id := _identity(self.path)) else set()
+        return "\n".join([f"📂 {self.name}", *self._tree_lines("", depth, seen)])
+
+    def _tree_lines(self, prefix: str, depth: int | None, seen: set) -> list[str]:
         lines = []
         items = list(self._entries.items())
         for i, (key, path) in enumerate(items):
             last = i == len(items) - 1
             branch, indent = ("└── ", "    ") if last else ("├── ", "│   ")
             if path.is_dir():
+                ident = _identity(path)
+                if ident in seen:
+                    lines.append(f"{prefix}{branch}📂 {path.name} (link to a folder "
+                                 "shown already: not followed)")
+                    continue
                 lines.append(f"{prefix}{branch}📂 {path.name}")
+                if ident is not None:
+                    seen.add(ident)
                 if depth is None or depth > 1:
-                    sub = self[key]
-                    lines += sub._tree_lines(prefix + indent, None if depth is None else depth - 1)
+                    try:
+                        sub = self[key]
+                    except OSError as err:
+                        lines.append(f"{prefix}{indent}(cannot list: {err.strerror or err})")
+                        continue
+                    lines += sub._tree_lines(prefix + indent,
+                                             None if depth is None else depth - 1, seen)
             elif path.suffix == ".npz":
                 lines.append(f"{prefix}{branch}{path.name} | {_npz_kind(path)}")
             else:
@@ -173,30 +218,49 @@ class Folder(Mapping):
 
         Overwrites an existing file of that name (each write is atomic). The sidecar
         holds the time of saving and ``description``, as pynapple writes it.
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is not a plain file name (a folder part, ``..``, a leading dot).
         """
-        if not name or any(c in name for c in "/\\") or name.startswith("."):
-            raise ValueError(f"invalid file name {name!r}: give a plain, non-hidden name")
+        _plain_name(name)
         path = save(obj, self.path / f"{name}.npz")
         sidecar = {"time": str(datetime.now()), "info": str(description)}
-        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as fp:
-                json.dump(sidecar, fp, indent=2)
-            os.replace(tmp, self.path / f"{name}.json")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(self.path / f"{name}.json") as tmp, open(tmp, "w") as fp:
+            json.dump(sidecar, fp, indent=2)
         key = _key(name)
         self._entries[key] = path
         self._cache[key] = obj
 
     def metadata(self, name: str) -> dict[str, str]:
-        """The JSON sidecar of ``name`` (``{}`` when there is none)."""
-        sidecar = self.path / f"{name}.json"
+        """The JSON sidecar of ``name`` (``{}`` when there is none).
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is not a plain file name, or the sidecar is a link to a file
+            outside the folder.
+        FileFormatError
+            If the sidecar is not a small JSON object.
+        """
+        sidecar = self.path / f"{_plain_name(name)}.json"
         if not sidecar.is_file():
             return {}
-        with open(sidecar) as fp:
-            return json.load(fp)
+        if sidecar.resolve().parent != self.path.resolve():
+            raise ValueError(f"{sidecar} leads outside the folder; not read")
+        if sidecar.stat().st_size > _SIDECAR_MAX:
+            raise FileFormatError(f"{sidecar} is too large for a sidecar "
+                                  f"(over {_SIDECAR_MAX} bytes)")
+        try:
+            with open(sidecar, encoding="utf-8") as fp:
+                meta = json.load(fp)
+        except (ValueError, RecursionError) as err:
+            raise FileFormatError(f"{sidecar} is not a readable JSON sidecar ({err})") \
+                from None
+        if not isinstance(meta, dict):
+            raise FileFormatError(f"{sidecar} holds a {type(meta).__name__}, not a JSON object")
+        return meta
 
     info = doc = metadata
 

@@ -30,6 +30,8 @@ def load_file(path: str | os.PathLike, lazy_loading: bool = True,
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    NPZFormatError, UnsafeNPZError
+        For an NPZ file that cannot be read (see :func:`xr_nap.load_npz`).
     ValueError
         If the suffix is neither ``.nwb`` nor ``.npz``.
     """
@@ -38,13 +40,13 @@ def load_file(path: str | os.PathLike, lazy_loading: bool = True,
 
         return NWBFile(path, lazy_loading=lazy_loading, chunks=chunks)
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {path}")
     suffix = path.suffix.lower()
-    if suffix == ".npz":
+    if suffix == ".npz":  # load_npz tells a missing file from a link loop or a FIFO
         from xr_nap.io.npz import load_npz
 
         return load_npz(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
     if suffix == ".nwb":
         from xr_nap.io.nwb import NWBFile
 

@@ -1,4 +1,4 @@
-"""NPZ files in pynapple's layout, read and written without a general unpickler.
+"""NPZ files in pynapple's layout: reading, writing, and the ``nap_npz`` xarray backend.
 
 pynapple saves each object as an uncompressed ``.npz`` (a zip of ``.npy`` members):
 
@@ -18,22 +18,27 @@ IntervalSet   ``start``, ``end``, ``type``, ``_metadata``
 
 ``_metadata`` is a pickled 0-d object array holding a dict ``{column: array}`` (pynapple
 0.9 and later) or ``{column: {row label: value}}`` (``DataFrame.to_dict()``, older files).
-Files without ``type`` (pynapple before 0.4) are recognised from their members, as
-pynapple does.
+A column may have more than one dimension (one row per unit or interval); xr-nap names
+its other dimensions ``<column>_dim_1``, ... (a TsdFrame's such columns are skipped
+with a :class:`~xr_nap.errors.SkippedObjectWarning`: a DataArray's coordinates cannot
+add a dimension). Files without ``type``
+(pynapple before 0.4) are recognised from their members, as pynapple does.
 
-Reading never runs a general unpickler: plain arrays are read with
-``allow_pickle=False`` and pickled object arrays go through :class:`SafeUnpickler`,
-which can only rebuild numpy arrays, dtypes and numpy scalars around pickle's own
-containers (dict, list, tuple, str, bytes, numbers, None). Anything else in a file is
-refused with :class:`UnsafeNPZError` before it can run.
+Reading goes through :class:`xr_nap.io.safe_npz.NPZArchive`, which checks the zip
+structure, every header and every CRC-32 before using any data, and rebuilds pickled
+members with :mod:`xr_nap.io.safe_pickle`, never with a general unpickler. Only the
+members that may hold text (``type``, ``columns``, ``_metadata`` and metadata columns)
+may be pickled at all. Every error names the file and the member.
 
 Writing produces files ``pynapple.load_file`` reads back with the same times, values,
 time support and metadata. TsGroup metadata are written as plain members (one per
 column), which pynapple reads and which need no pickle at all; IntervalSet and TsdFrame
 metadata can only be read by pynapple from the pickled ``_metadata`` dict, so xr-nap
-writes that dict with numpy arrays only. Names, attributes and other coordinates of
-xarray objects are not part of pynapple's layout and are not saved: use ``to_netcdf`` or
-``to_zarr`` for a full-fidelity copy.
+writes that dict with numpy arrays, strings and numbers only (and refuses to save
+metadata its own reader would refuse). Names, attributes and variables that are not
+on the time, unit, interval or column dimension are not part of pynapple's layout and
+are not saved: use ``to_netcdf`` or ``to_zarr`` for a full-fidelity copy. Files are
+written atomically (:mod:`xr_nap.io.atomic`).
 
 Path rule: ``.npz`` is appended unless the name already ends with ``.npz`` (any case):
 ``"group"`` -> ``group.npz``, ``"x.npz"`` -> ``x.npz``, ``"data.v2"`` ->
@@ -43,14 +48,13 @@ Path rule: ``.npz`` is appended unless the name already ends with ``.npz`` (any 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
-import re
 import struct
-import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,14 +62,9 @@ import numpy as np
 import xarray as xr
 from xarray.backends import BackendEntrypoint
 
-from xr_nap.core.intervals import (
-    INTERVAL,
-    _is_canonical,
-    bounds,
-    drop_outside,
-    interval_set,
-)
+from xr_nap.core.intervals import INTERVAL, _is_canonical, bounds, interval_set
 from xr_nap.core.metadata import plain_array
+from xr_nap.core.ragged import grouped_counts, regroup
 from xr_nap.core.time_series import (
     SPIKE,
     TIME,
@@ -74,16 +73,28 @@ from xr_nap.core.time_series import (
     nap_type,
     series,
     support_bounds,
+    times,
     ts,
     tsd,
     tsd_frame,
     unit_offsets,
 )
-from xr_nap.errors import NPZFormatError, UnsafeNPZError
+from xr_nap.errors import (
+    NPZFormatError,
+    SkippedObjectWarning,
+    TimeAxisError,
+    UnsafeNPZError,
+    XrNapError,
+    warn,
+)
+from xr_nap.io import safe_pickle
+from xr_nap.io.atomic import atomic_path
+from xr_nap.io.safe_npz import NPZArchive
 
 __all__ = [
     "save",
     "load_npz",
+    "npz_kind",
     "NPZFormatError",
     "UnsafeNPZError",
     "SafeUnpickler",
@@ -103,26 +114,18 @@ EXPECTED = {
 _GROUP_RESERVED = {"start", "end", "t", "index", "d", "rate", "keys", "_metadata", "type"}
 SPIKE_DATA = "spike_data"  # per-spike values of a TsGroup of Tsd (pynapple's ``d``)
 DATA_VAR = "data"  # the variable holding a time series in the backend's Dataset
+# Names xr-nap's own layout uses: metadata columns of these names are skipped on reading
+_TAKEN = {
+    "TsGroup": {"spike_time", "row_size", "rate", UNIT, SPIKE, SPIKE_DATA},
+    "IntervalSet": {"start", "end", INTERVAL},
+    "TsdFrame": {TIME, "column"},
+}
 
 
-def _allowed_globals() -> dict[tuple[str, str], Any]:
-    multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray
-    allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
-    # numpy 1.x pickles name numpy.core, numpy 2.x numpy._core: accept both spellings.
-    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        allowed[(module, "_reconstruct")] = multiarray._reconstruct
-        allowed[(module, "scalar")] = multiarray.scalar
-    return allowed
+class SafeUnpickler:
+    """Rebuild a pickled object from a binary file with :func:`xr_nap.io.safe_pickle.load`.
 
-
-class SafeUnpickler(pickle.Unpickler):
-    """An unpickler that can only rebuild numpy arrays, dtypes and scalars.
-
-    Every global a pickle refers to goes through :meth:`find_class`; only numpy's array
-    reconstruction helpers are returned, so no other callable (``os.system``,
-    ``builtins.eval``, a class with a ``__reduce__``, ...) can ever be called. Pickle's
-    built-in containers and literals (dict, list, tuple, str, bytes, numbers, None) need
-    no global and are accepted.
+    Kept for code that used the name; nothing in the pickle can run.
 
     Examples
     --------
@@ -135,241 +138,102 @@ class SafeUnpickler(pickle.Unpickler):
     xr_nap.errors.UnsafeNPZError: refusing to unpickle builtins.print: ...
     """
 
-    _ALLOWED = _allowed_globals()
+    def __init__(self, file: Any):
+        self.file = file
 
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return self._ALLOWED[(module, name)]
-        except KeyError:
-            raise UnsafeNPZError(
-                f"refusing to unpickle {module}.{name}: only plain numpy arrays, scalars "
-                "and strings are accepted"
-            ) from None
-
-    def persistent_load(self, pid: Any) -> Any:
-        raise UnsafeNPZError("refusing a pickle with persistent ids")
-
-
-def _read_header(fp: Any, where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
-    fmt = np.lib.format
-    try:
-        version = fmt.read_magic(fp)
-        if version == (1, 0):
-            return fmt.read_array_header_1_0(fp)
-        if version == (2, 0):
-            return fmt.read_array_header_2_0(fp)
-    except ValueError as err:
-        raise NPZFormatError(f"{where}: not a valid .npy member ({err})") from None
-    raise NPZFormatError(f"{where}: unsupported .npy format version {version}")
-
-
-# The header numpy (and so pynapple) writes for a plain array; anything else goes to
-# numpy's own (slower, ``ast.literal_eval``-based) parser.
-_PLAIN_HEADER = re.compile(
-    rb"\{'descr': '([<>|=][a-zA-Z][0-9]*)', 'fortran_order': (True|False), "
-    rb"'shape': \(((?:[0-9]+, )*[0-9]*,?)\), \}[ ]*\n"
-)
-
-
-def _parse_header(block: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int] | None:
-    """Shape, order, dtype and header length of a ``.npy`` start read in one go
-    (``None`` when the header is not numpy's usual one or does not fit in ``block``)."""
-    if block[:6] != b"\x93NUMPY" or len(block) < 10:
-        return None
-    if block[6:8] == b"\x01\x00":
-        size, length = 10, int.from_bytes(block[8:10], "little")
-    elif block[6:8] == b"\x02\x00" and len(block) >= 12:
-        size, length = 12, int.from_bytes(block[8:12], "little")
-    else:
-        return None
-    match = _PLAIN_HEADER.fullmatch(block, size, size + length)
-    if match is None:
-        return None
-    descr, fortran, dims = match.groups()
-    shape = tuple(int(x) for x in dims.split(b",") if x.strip())
-    try:
-        dtype = np.dtype(descr.decode())
-    except (TypeError, ValueError):
-        return None
-    return shape, fortran == b"True", dtype, size + length
-
-
-class _Archive:
-    """Read-only view of an NPZ file: member names, headers and safely read arrays."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        try:
-            self.zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as err:
-            raise NPZFormatError(f"{path} is not an NPZ (zip) file: {err}") from None
-        self.raw = open(path, "rb")  # for direct reads of uncompressed members
-        self.members = {
-            info.filename[:-4]: info
-            for info in self.zip.infolist() if info.filename.endswith(".npy")
-        }
-        self._located: dict[str, tuple[tuple[int, ...], bool, np.dtype, int | None, int]] = {}
-
-    def close(self) -> None:
-        self.zip.close()
-        self.raw.close()
-
-    def __enter__(self) -> _Archive:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def keys(self) -> list[str]:
-        return list(self.members)
-
-    def header(self, key: str) -> tuple[tuple[int, ...], bool, np.dtype]:
-        return self._locate(key)[:3]
-
-    def _locate(self, key: str) -> tuple[tuple[int, ...], bool, np.dtype, int | None, int]:
-        """Header of a member, the file offset of its data (uncompressed members, else
-        None) and the number of data bytes the member holds."""
-        if key not in self._located:
-            self._located[key] = self._read_location(key)
-        return self._located[key]
-
-    def _read_location(self, key: str) -> tuple[tuple[int, ...], bool, np.dtype, int | None, int]:
-        if key not in self.members:
-            raise NPZFormatError(f"{self.path.name} has no member {key!r}")
-        where = f"{self.path.name}[{key!r}]"
-        info = self.members[key]
-        if info.compress_type != zipfile.ZIP_STORED:
-            with self.zip.open(info) as fp:
-                shape, fortran, dtype = _read_header(fp, where)
-            return shape, fortran, dtype, None, info.file_size
-        # One read for the zip entry's local header and (usually) the whole .npy header.
-        self.raw.seek(info.header_offset)
-        block = self.raw.read(30 + len(info.orig_filename.encode()) + 512)
-        if len(block) < 30 or block[:4] != b"PK\x03\x04":
-            raise NPZFormatError(f"{where}: corrupted zip entry")
-        name_len, extra_len = struct.unpack("<HH", block[26:30])
-        begin = info.header_offset + 30 + name_len + extra_len
-        parsed = _parse_header(block[30 + name_len + extra_len:])
-        if parsed is not None:
-            shape, fortran, dtype, length = parsed
-            offset = begin + length
-        else:
-            self.raw.seek(begin)
-            shape, fortran, dtype = _read_header(self.raw, where)
-            offset = self.raw.tell()
-        return shape, fortran, dtype, offset, info.file_size - (offset - begin)
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        shape, fortran, dtype, offset, stored = self._locate(key)
-        where = f"{self.path.name}[{key!r}]"
-        if dtype.hasobject:
-            with self.zip.open(self.members[key]) as fp:
-                _read_header(fp, where)
-                return self._unpickle(fp, where)
-        # Refuse members whose header promises more data than the member holds
-        # (truncated files, zip bombs) before allocating anything.
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if nbytes > stored:
-            raise NPZFormatError(
-                f"{where}: header announces {nbytes} bytes of data but the member holds "
-                f"{stored} (truncated or corrupted file)"
-            )
-        order = "F" if fortran else "C"
-        if nbytes == 0:
-            return np.empty(shape, dtype=dtype, order=order)
-        if offset is None:  # compressed: let numpy inflate it
-            with self.zip.open(self.members[key]) as fp:
-                return np.lib.format.read_array(fp, allow_pickle=False)
-        # Uncompressed (as pynapple writes): one read straight into the array.
-        buf = np.empty(nbytes, dtype=np.uint8)
-        self.raw.seek(offset)
-        if self.raw.readinto(memoryview(buf)) != nbytes:
-            raise NPZFormatError(f"{where}: file ends inside the array data")
-        return buf.view(dtype).reshape(shape, order=order)
-
-    def memmap(self, key: str) -> np.ndarray:
-        """Memory-map an uncompressed member (the array stays in the file)."""
-        shape, fortran, dtype, offset, stored = self._locate(key)
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if offset is None or dtype.hasobject or nbytes == 0 or nbytes > stored:
-            return self[key]
-        return np.memmap(self.path, dtype=dtype, mode="r", offset=offset, shape=shape,
-                         order="F" if fortran else "C")
-
-    def _unpickle(self, fp: Any, where: str) -> np.ndarray:
-        try:
-            obj = SafeUnpickler(fp).load()
-        except UnsafeNPZError as err:
-            raise UnsafeNPZError(f"{where}: {err}") from None
-        except Exception as err:  # malformed pickles raise many kinds of errors
-            raise NPZFormatError(f"{where}: unreadable pickled object array ({err})") from None
-        if not isinstance(obj, np.ndarray):
-            raise NPZFormatError(f"{where}: expected a pickled array, got {type(obj).__name__}")
-        return obj
+    def load(self) -> Any:
+        return safe_pickle.load(self.file.read())
 
 
 # --------------------------------------------------------------------------- loading
-def _kind(archive: _Archive) -> str:
+@contextlib.contextmanager
+def _named(where: str) -> Iterator[None]:
+    """Name the file in errors of xr-nap's constructors, which do not know it."""
+    try:
+        yield
+    except XrNapError as err:
+        raise type(err)(f"{where}: {err}") from None
+    except (ValueError, TypeError) as err:
+        raise NPZFormatError(f"{where}: {err}") from None
+
+
+def _kind(archive: NPZArchive) -> str:
     """The pynapple class stored in the file: its ``type`` member, else the layout."""
     keys = set(archive.keys())
     if "type" in keys:
-        raw = archive["type"]
-        kind = str(raw.reshape(-1)[0]) if raw.size else ""
+        raw = archive.read("type", objects=True)
+        kind = raw.reshape(-1)[0] if raw.size else ""
+        kind = kind.decode("ascii", "replace") if isinstance(kind, bytes) else str(kind)
         if kind in EXPECTED:
             missing = EXPECTED[kind] - keys
             if missing:
                 raise NPZFormatError(
-                    f"{archive.path.name} says it holds a {kind} but lacks member(s) "
+                    f"{archive.name} says it holds a {kind} but lacks member(s) "
                     f"{sorted(missing)}"
                 )
             return kind
     if EXPECTED["TsGroup"] <= keys:
         return "TsGroup"
     if "d" in keys and EXPECTED["Tsd"] <= keys:
-        ndim = len(archive.header("d")[0])
+        ndim = len(archive.header("d").shape)
         return "Tsd" if ndim == 1 else "TsdFrame" if ndim == 2 else "TsdTensor"
     for kind in ("Ts", "IntervalSet"):
         if EXPECTED[kind] <= keys:
             return kind
     raise NPZFormatError(
-        f"{archive.path.name} is not a pynapple NPZ file: it has members "
+        f"{archive.name} is not a pynapple NPZ file: it has members "
         f"{sorted(keys)}, but every pynapple object needs at least 'start' and 'end' "
         "(plus 't' for time series, 'd' for data, 'index' for a TsGroup)"
     )
 
 
-def _vector(archive: _Archive, key: str, numeric: bool = True) -> np.ndarray:
-    arr = archive[key]
+def npz_kind(path: str | os.PathLike) -> str:
+    """The pynapple class stored in an NPZ file, reading only its ``type`` member.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, xr_nap as nap
+    >>> path = nap.save(nap.ts([1.0, 2.0]), pathlib.Path(tempfile.mkdtemp()) / "x")
+    >>> npz_kind(path)
+    'Ts'
+    """
+    with NPZArchive(path) as archive:
+        return _kind(archive)
+
+
+def _vector(archive: NPZArchive, key: str, numeric: bool = True, mmap: bool = False
+            ) -> np.ndarray:
+    if not numeric:
+        arr = archive.read(key, objects=True)
+    else:
+        arr = archive.mmap(key) if mmap else archive.read(key)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1:
-        raise NPZFormatError(f"{archive.path.name}[{key!r}] must be 1-D, got shape {arr.shape}")
+        raise NPZFormatError(f"{archive.where(key)} must be 1-D, got shape {arr.shape}")
     if numeric and arr.dtype.kind not in "biuf":
-        raise NPZFormatError(
-            f"{archive.path.name}[{key!r}] must be numeric, got dtype {arr.dtype}"
-        )
+        raise NPZFormatError(f"{archive.where(key)} must be numeric, got dtype {arr.dtype}")
     return arr
 
 
-def _support(archive: _Archive) -> tuple[np.ndarray, np.ndarray]:
+def _support(archive: NPZArchive) -> tuple[np.ndarray, np.ndarray]:
     start, end = _vector(archive, "start"), _vector(archive, "end")
     if start.size != end.size:
-        raise NPZFormatError(
-            f"{archive.path.name}: {start.size} starts but {end.size} ends"
-        )
+        raise NPZFormatError(f"{archive.name}: {start.size} starts but {end.size} ends")
     start, end = start.astype(np.float64), end.astype(np.float64)
     if _is_canonical(start, end):  # the usual case; skip building an interval set
         return start, end
-    return bounds(interval_set(start, end))
+    with _named(f"{archive.name}['start'/'end']"):
+        return bounds(interval_set(start, end))
 
 
-def _metadata(archive: _Archive, labels: np.ndarray) -> dict[str, np.ndarray]:
+def _metadata(archive: NPZArchive, labels: np.ndarray) -> dict[str, np.ndarray]:
     """Decode ``_metadata``: ``{col: values}`` or ``{col: {label: value}}``."""
-    if "_metadata" not in archive.members:
+    if "_metadata" not in archive:
         return {}
-    raw = archive["_metadata"]
-    where = f"{archive.path.name}['_metadata']"
-    obj = raw.item() if raw.size == 1 else None
+    raw = archive.read("_metadata", objects=True)
+    where = archive.where("_metadata")
+    obj = raw.reshape(-1)[0] if raw.size == 1 else None
     if obj is None or (isinstance(obj, dict) and not obj):
         return {}
     if not isinstance(obj, dict):
@@ -380,14 +244,17 @@ def _metadata(archive: _Archive, labels: np.ndarray) -> dict[str, np.ndarray]:
             lookup = {_plain(k): v for k, v in values.items()}
             try:
                 values = [lookup[_plain(k)] for k in labels]
-            except KeyError as err:
-                raise NPZFormatError(f"{where}: column {col!r} has no value for {err}") from None
-        arr = np.asarray(values)
+            except (KeyError, TypeError) as err:
+                raise NPZFormatError(f"{where}: column {col!r} has no value for {err}") \
+                    from None
+        try:
+            arr = plain_array(values)
+        except ValueError as err:  # ragged lists
+            raise NPZFormatError(f"{where}: column {col!r} is not an array ({err})") from None
         if arr.shape[:1] != (len(labels),):
-            raise NPZFormatError(
-                f"{where}: column {col!r} has {len(arr)} values for {len(labels)} rows"
-            )
-        out[str(col)] = plain_array(arr)
+            raise NPZFormatError(f"{where}: column {col!r} has shape {arr.shape} for "
+                                 f"{len(labels)} rows")
+        out[str(col)] = arr
     return out
 
 
@@ -395,9 +262,34 @@ def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
-def _load_series(archive: _Archive, kind: str, mmap: bool) -> xr.DataArray:
-    name = archive.path.name
-    t = _vector(archive, "t")
+def _split(meta: dict[str, np.ndarray], kind: str, where: str
+           ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """One-value-per-row columns and columns of more dimensions; names xr-nap's layout
+    uses are skipped with a warning."""
+    flat, nd = {}, {}
+    for key, arr in meta.items():
+        if key in _TAKEN[kind]:
+            warn(f"{where}: metadata column {key!r} skipped: xr-nap's {kind} uses that "
+                 "name itself", SkippedObjectWarning)
+        elif arr.ndim == 1:
+            flat[key] = arr
+        else:
+            nd[key] = arr
+    return flat, nd
+
+
+def _nd_variables(nd: dict[str, np.ndarray], dim: str) -> dict[str, tuple]:
+    """Metadata of more than one dimension as ``(dims, values)``, row dimension first."""
+    return {key: ((dim, *(f"{key}_dim_{i}" for i in range(1, arr.ndim))), arr)
+            for key, arr in nd.items()}
+
+
+def _load_series(archive: NPZArchive, kind: str, mmap: bool) -> xr.DataArray:
+    name = archive.name
+    # Times are mapped only where their data are aligned (files xr-nap writes): numpy
+    # works on unaligned memory much more slowly, and the time index is built in
+    # memory from them anyway.
+    t = _vector(archive, "t", mmap=mmap and archive.aligned("t"))
     support = np.stack(_support(archive), axis=1)
     if support.size == 0 and t.size:
         # pynapple gives a series whose samples all share one time an empty support,
@@ -405,193 +297,93 @@ def _load_series(archive: _Archive, kind: str, mmap: bool) -> xr.DataArray:
         # object pynapple saved had them), with the default support.
         support = None
     if kind == "Ts":
-        return ts(t, time_support=support)
-    d = archive.memmap("d") if mmap else archive["d"]
-    if d.dtype.hasobject:
-        raise NPZFormatError(f"{name}['d'] holds Python objects; expected numeric data")
+        with _named(archive.where("t")):
+            return ts(t, time_support=support)
+    d = archive.mmap("d") if mmap else archive.read("d")
     if d.ndim == 0 or d.shape[0] != t.size:
         raise NPZFormatError(f"{name}: 't' has {t.size} times but 'd' has shape {d.shape}")
     if kind == "TsdFrame":
         if d.ndim != 2:
             raise NPZFormatError(f"{name}: a TsdFrame needs 2-D 'd', got shape {d.shape}")
-        columns = _vector(archive, "columns", numeric=False) if "columns" in archive.members \
+        columns = _vector(archive, "columns", numeric=False) if "columns" in archive \
             else np.arange(d.shape[1])
         if columns.size != d.shape[1]:
             raise NPZFormatError(
                 f"{name}: {columns.size} column names for {d.shape[1]} data columns"
             )
-        meta = _metadata(archive, columns)
-        return tsd_frame(t, d, columns=columns, time_support=support, metadata=meta or None)
+        where = archive.where("_metadata")
+        flat, nd = _split(_metadata(archive, columns), "TsdFrame", where)
+        for key in nd:  # a DataArray's coordinates cannot add a dimension
+            warn(f"{where}: metadata column {key!r} skipped: it has several values per "
+                 "column, which a DataArray coordinate cannot hold", SkippedObjectWarning)
+        with _named(name):
+            return tsd_frame(t, d, columns=columns, time_support=support,
+                             metadata=flat or None)
     if (kind == "Tsd") != (d.ndim == 1) or (kind == "TsdTensor" and d.ndim < 3):
         raise NPZFormatError(f"{name}: a {kind} cannot hold 'd' of shape {d.shape}")
-    return tsd(t, d, time_support=support)
+    with _named(name):
+        return tsd(t, d, time_support=support)
 
 
-def _load_group(archive: _Archive) -> xr.Dataset:
-    name = archive.path.name
+def _load_group(archive: NPZArchive) -> xr.Dataset:
+    name = archive.name
     t = _vector(archive, "t")
     index = _vector(archive, "index")
     if index.size != t.size:
         raise NPZFormatError(f"{name}: {t.size} spike times but {index.size} unit indices")
-    if index.dtype.kind == "f" and not np.array_equal(index, np.round(index)):
-        raise NPZFormatError(f"{name}['index'] holds non-integer unit ids")
-    keys = np.unique(_vector(archive, "keys") if "keys" in archive.members else index)
-    data = archive["d"] if "d" in archive.members else None
+    if index.dtype.kind == "f" and not (np.isfinite(index).all()
+                                        and np.array_equal(index, np.round(index))):
+        raise NPZFormatError(f"{archive.where('index')} holds non-integer unit ids")
+    keys = np.unique(_vector(archive, "keys") if "keys" in archive else index)
+    data = archive.read("d") if "d" in archive else None
     if data is not None and data.shape != t.shape:
         raise NPZFormatError(f"{name}: 'd' has shape {data.shape} for {t.size} spikes")
     starts, ends = _support(archive)
     t = t.astype(np.float64, copy=False)
 
-    counts = _grouped_counts(t, index, keys, starts, ends)
+    counts = grouped_counts(t, index, keys, starts, ends)
     if counts is None:
-        t, counts, data = _regroup(name, t, index, keys, starts, ends, data)
+        try:
+            t, counts, data = regroup(t, index, keys, starts, ends, data)
+        except TimeAxisError:
+            raise NPZFormatError(f"{archive.where('t')} holds non-finite spike times") \
+                from None
 
     meta = _metadata(archive, keys)
     for key in archive.keys():  # one member per column (pynapple's second route)
         if key not in _GROUP_RESERVED and key not in meta:
-            shape = archive.header(key)[0]
+            shape = archive.header(key).shape
             if len(shape) >= 1 and shape[0] == keys.size:
-                meta[key] = plain_array(archive[key])
-    meta.pop("rate", None)
-    group = _ragged_flat(keys, t, counts, starts, ends, meta or None)
+                meta[key] = plain_array(archive.read(key, objects=True))
+    meta.pop("rate", None)  # pynapple recomputes it, and so does xr-nap
+    flat, nd = _split(meta, "TsGroup", name)
+    with _named(name):
+        group = _ragged_flat(keys, t, counts, starts, ends, flat or None)
     if data is not None:
         group[SPIKE_DATA] = xr.Variable(SPIKE, data)
-    return group
+    return group.assign(_nd_variables(nd, UNIT)) if nd else group
 
 
-def _grouped_counts(t: np.ndarray, index: np.ndarray, keys: np.ndarray,
-                    starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
-    """Spike count of each unit when the spikes are already grouped by ascending unit
-    id, time-sorted within each unit, all of listed units and inside the support (the
-    layout :func:`save` writes); ``None`` otherwise.
-
-    Spike times that pass are finite: comparisons with NaN are false and the support's
-    bounds are finite, so no separate ``isfinite`` pass is needed.
-    """
-    if t.size == 0 or not (np.isfinite(starts).all() and np.isfinite(ends).all()):
-        return None
-    if not np.all(index[1:] >= index[:-1]):
-        return None
-    first = np.searchsorted(index, keys, side="left")
-    counts = np.searchsorted(index, keys, side="right") - first
-    if int(counts.sum()) != t.size:
-        return None
-    rising = t[1:] >= t[:-1]
-    rising[first[(first > 0) & (counts > 0)] - 1] = True  # a unit may begin lower
-    if not rising.all():
-        return None
-    if starts.size == 1:  # each unit's first and last spike bound all of them
-        nonempty = counts > 0
-        lo, hi = t[first[nonempty]], t[first[nonempty] + counts[nonempty] - 1]
-        return counts if starts[0] <= lo.min() and hi.max() <= ends[0] else None
-    slot = np.minimum(np.searchsorted(ends, t, side="left"), max(ends.size - 1, 0))
-    if ends.size == 0 or not np.all((starts[slot] <= t) & (t <= ends[slot])):
-        return None
-    return counts
-
-
-def _regroup(name: str, t: np.ndarray, index: np.ndarray, keys: np.ndarray,
-             starts: np.ndarray, ends: np.ndarray, data: np.ndarray | None
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Spikes (and their data) grouped by unit, each unit in time order, and the spike
-    count of each unit. Spikes of unlisted units or outside the support are dropped,
-    as pynapple does."""
-    by_time = bool(np.all(t[1:] >= t[:-1]))  # pynapple's own layout; false at any NaN
-    finite = np.isfinite(t[[0, -1]]).all() if by_time and t.size else np.isfinite(t).all()
-    if not finite:
-        raise NPZFormatError(f"{name}['t'] holds non-finite spike times")
-    pos, all_known = _unit_positions(keys, index)
-    if by_time:  # a few searchsorted calls on the bounds
-        inside = drop_outside(t, starts, ends)
-        keep = None
-        if inside is not None:
-            keep = np.zeros(t.size, dtype=bool)
-            keep[inside] = True
-    else:
-        slot = np.searchsorted(ends, t, side="left")
-        keep = slot < ends.size
-        keep[keep] = starts[slot[keep]] <= t[keep]
-    if not all_known:
-        keep = pos < keys.size if keep is None else keep & (pos < keys.size)
-    if keep is not None and not keep.all():
-        t, pos = t[keep], pos[keep]
-        data = None if data is None else data[keep]
-    if not by_time:  # any other order: a lexsort
-        order = np.lexsort((t, pos))
-        counts = np.bincount(pos, minlength=keys.size)
-        return t[order], counts, None if data is None else data[order]
-    if t.size <= _WHOLE_SORT:  # one radix argsort (8/16-bit positions) and a gather
-        order = np.argsort(pos, kind="stable")
-        counts = np.bincount(pos, minlength=keys.size)
-        return t[order], counts, None if data is None else data[order]
-    dest, counts = _unit_destinations(pos, keys.size)
-    spikes = np.empty_like(t)
-    spikes[dest] = t
-    if data is not None:
-        grouped = np.empty_like(data)
-        grouped[dest] = data
-        data = grouped
-    return spikes, counts, data
-
-
-# Up to this many spikes one stable argsort of all unit positions is fastest; above,
-# its index arrays leave the cache and a chunked counting sort wins (measured: equal
-# at 1e6 spikes, chunked 20-25% faster at 2e6 with 200-1000 units, 2-3x slower at 1e5).
-_WHOLE_SORT = 1 << 19
-
-
-def _unit_destinations(pos: np.ndarray, n_units: int, chunk: int = 1 << 16
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Where each spike goes when spikes are grouped by unit, keeping their order.
-
-    A stable counting sort done one cache-sized chunk at a time (a radix argsort of
-    each chunk's small unit positions), which beats one argsort plus a gather over the
-    whole array for millions of spikes. Returns the destinations and the spike count
-    of each unit.
-    """
-    small = pos.astype(np.uint8 if n_units <= 2**8 else np.uint16 if n_units <= 2**16
-                       else np.int64, copy=False)
-    counts = np.bincount(small, minlength=n_units)
-    dest = np.empty(pos.size, dtype=np.int64)
-    cursor = np.cumsum(counts) - counts
-    for a in range(0, pos.size, chunk):
-        part = small[a:a + chunk]
-        order = np.argsort(part, kind="stable")
-        part_counts = np.bincount(part, minlength=n_units)
-        first = np.cumsum(part_counts) - part_counts  # each unit's start in the chunk
-        dest[a + order] = np.repeat(cursor - first, part_counts) + np.arange(part.size)
-        cursor += part_counts
-    return dest, counts
-
-
-def _unit_positions(keys: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Position in the sorted ``keys`` of each spike's unit id (``keys.size`` for ids
-    not in ``keys``), in the smallest integer type that holds them, and whether every
-    id is known."""
-    n = keys.size
-    small = np.uint8 if n < 2**8 else np.uint16 if n < 2**16 else np.int64
-    if n == 0 or index.size == 0:
-        return np.full(index.size, n, dtype=small), index.size == 0
-    lo, hi = keys[0], keys[-1]
-    if keys.dtype.kind in "iu" and index.dtype.kind in "iu":
-        if hi - lo == n - 1 and lo <= index.min() and index.max() <= hi:
-            # ids lo..hi, all listed (the usual case): the position is the id's offset.
-            return (index - lo if lo else index).astype(small), True
-        if hi - lo < 4 * n + 4096:
-            # Dense integer ids: a lookup table beats a binary search.
-            table = np.full(int(hi - lo) + 1, n, dtype=small)
-            table[keys - lo] = np.arange(n)
-            known = (index >= lo) & (index <= hi)
-            if known.all():
-                pos = table[index - lo]
-            else:
-                pos = np.full(index.size, n, dtype=small)
-                pos[known] = table[index[known] - lo]
-            return pos, bool((pos < n).all())
-    pos = np.searchsorted(keys, index)
-    found = pos < n
-    found[found] = keys[pos[found]] == index[found]
-    return np.where(found, pos, n).astype(small), bool(found.all())
+def _load_intervals(archive: NPZArchive) -> xr.Dataset:
+    starts, ends = _vector(archive, "start"), _vector(archive, "end")
+    if starts.size != ends.size:
+        raise NPZFormatError(f"{archive.name}: {starts.size} starts but {ends.size} ends")
+    flat, nd = _split(_metadata(archive, np.arange(starts.size)), "IntervalSet",
+                      archive.where("_metadata"))
+    row = "__row__"
+    while row in flat:
+        row += "_"
+    if nd:  # follow the rows through sorting (interval_set keeps 1-D metadata only)
+        flat[row] = np.arange(starts.size)
+    with _named(archive.name):
+        ep = interval_set(starts, ends, metadata=flat or None)
+    if not nd:
+        return ep
+    if row not in ep:  # intervals were merged: metadata dropped, as pynapple does
+        return ep
+    rows = ep[row].values
+    return ep.drop_vars(row).assign(
+        _nd_variables({k: v[rows] for k, v in nd.items()}, INTERVAL))
 
 
 def load_npz(path: str | os.PathLike, mmap: bool = False) -> xr.DataArray | xr.Dataset:
@@ -602,9 +394,12 @@ def load_npz(path: str | os.PathLike, mmap: bool = False) -> xr.DataArray | xr.D
     path : str or path-like
         The ``.npz`` file.
     mmap : bool, default False
-        Memory-map the data (``d``) of a time series instead of reading it, when the
-        member is stored uncompressed (pynapple and xr-nap never compress): the
-        DataArray then reads only what is indexed.
+        Memory-map the data (``d``) of a time series instead of reading them, when
+        stored uncompressed (pynapple and xr-nap never compress): the data then stay in
+        the file until indexed. The times (``t``) are mapped too where the file keeps
+        them aligned (files :func:`save` writes); the time index is built in memory
+        from them. Each mapped member's CRC-32 is checked once per file version and
+        process, in one pass over the file.
 
     Returns
     -------
@@ -614,11 +409,28 @@ def load_npz(path: str | os.PathLike, mmap: bool = False) -> xr.DataArray | xr.D
 
     Raises
     ------
+    FileNotFoundError
+        If the file does not exist.
     NPZFormatError
-        If the file is not a pynapple NPZ file, misses members or has inconsistent
-        lengths (the message names the member).
+        If the file is not a regular file, not a sound zip archive, damaged (a CRC-32
+        mismatch, a truncated member), not in pynapple's layout, or has inconsistent
+        members. The message names the file and the member.
     UnsafeNPZError
-        If a pickled member would build anything but plain numpy data.
+        If a pickled member would build anything but plain numpy data, strings and
+        numbers.
+
+    Warns
+    -----
+    SkippedObjectWarning
+        For a metadata column whose name xr-nap's layout uses itself (e.g. a TsGroup
+        column called ``row_size``), or a TsdFrame column with several values per
+        column; the column is not read.
+
+    Notes
+    -----
+    A memory map stays valid when :func:`save` replaces the file (it writes a new file
+    and renames it). Truncating a mapped file in place makes reads past the new end
+    fail with a bus error, as with any memory map.
 
     Examples
     --------
@@ -630,19 +442,12 @@ def load_npz(path: str | os.PathLike, mmap: bool = False) -> xr.DataArray | xr.D
     >>> nap.load_npz(path).values
     array([5, 6, 7])
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    with _Archive(path) as archive:
+    with NPZArchive(path) as archive:
         kind = _kind(archive)
         if kind == "TsGroup":
             return _load_group(archive)
         if kind == "IntervalSet":
-            starts, ends = _vector(archive, "start"), _vector(archive, "end")
-            if starts.size != ends.size:
-                raise NPZFormatError(f"{path.name}: {starts.size} starts but {ends.size} ends")
-            meta = _metadata(archive, np.arange(starts.size))
-            return interval_set(starts, ends, metadata=meta or None)
+            return _load_intervals(archive)
         return _load_series(archive, kind, mmap)
 
 
@@ -661,16 +466,48 @@ def npz_path(path: str | os.PathLike) -> Path:
     return path
 
 
-def _write_member(zf: zipfile.ZipFile, key: str, value: Any) -> None:
-    """Write one ``.npy`` member; lazy DataArrays are written one time block at a time."""
-    with zf.open(key + ".npy", "w", force_zip64=True) as fp:
-        if isinstance(value, xr.DataArray):
-            from xr_nap.core.blocks import time_blocks
+def _time_blocks(value: xr.DataArray) -> list[tuple[int, int]]:
+    """Row ranges to write a series in: its dask chunks, else bounded windows."""
+    n = value.sizes[TIME]
+    if value.chunks is not None:
+        edges = np.cumsum((0, *value.chunksizes[TIME]))
+        return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    from xr_nap.core import blocks
 
+    row = max(int(np.prod(value.shape[1:], dtype=np.int64)) * value.dtype.itemsize, 1)
+    step = max(blocks.BLOCK_BYTES // row, 1)
+    return [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+# The zip extra-field id of alignment padding (the one Android's zipalign writes)
+_PADDING_ID = 0xD935
+_ALIGN = 64  # numpy pads .npy headers to 64 bytes: aligned members keep data aligned
+
+
+def _aligned_entry(zf: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
+    """A ZipInfo whose local header ends on a multiple of :data:`_ALIGN` in the file, so
+    the array data (after numpy's 64-byte-padded header) are aligned there too and can
+    be memory-mapped as fast as memory."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    # local header: 30 bytes, the name, then our padding and the zip64 record (20 bytes)
+    end = zf.fp.tell() + 30 + len(name.encode()) + 20
+    need = -end % _ALIGN
+    if need:
+        need += _ALIGN if need < 4 else 0  # a padding record takes 4 bytes at least
+        info.extra = struct.pack("<HH", _PADDING_ID, need - 4) + bytes(need - 4)
+    return info
+
+
+def _write_member(zf: zipfile.ZipFile, key: str, value: Any) -> None:
+    """Write one ``.npy`` member; a DataArray (time first) is written one block of time
+    rows at a time, so lazy data are never loaded whole."""
+    with zf.open(_aligned_entry(zf, key + ".npy"), "w", force_zip64=True) as fp:
+        if isinstance(value, xr.DataArray):
             header = {"descr": np.lib.format.dtype_to_descr(value.dtype),
                       "fortran_order": False, "shape": tuple(value.shape)}
             np.lib.format.write_array_header_1_0(fp, header)
-            for c0, c1 in time_blocks(value, 0, value.shape[0]):
+            for c0, c1 in _time_blocks(value):
                 block = np.ascontiguousarray(value.isel({TIME: slice(c0, c1)}).values)
                 fp.write(memoryview(block).cast("B"))
             return
@@ -684,32 +521,45 @@ def _write_member(zf: zipfile.ZipFile, key: str, value: Any) -> None:
             fp.write(memoryview(arr.reshape(-1).view(np.uint8)))
 
 
-def _atomic_npz(path: Path, members: Iterable[tuple[str, Any]]) -> None:
-    if path.is_dir():
-        raise IsADirectoryError(f"cannot save to {path}: it is a directory")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot save to {path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-                for key, value in members:
-                    _write_member(zf, key, value)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _write_npz(path: Path, members: Iterable[tuple[str, Any]]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as raw, \
+            zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for key, value in members:
+            _write_member(zf, key, value)
 
 
 def _type_member(kind: str) -> np.ndarray:
     return np.array([kind], dtype=np.str_)
 
 
-def _column(values: Any, what: str) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise ValueError(f"metadata {what!r} must be 1-D to be saved, got shape {arr.shape}")
-    return plain_array(arr)
+def _row_variables(obj: xr.DataArray | xr.Dataset, dim: Hashable, skip: set[Hashable],
+                   target: Path) -> dict[str, np.ndarray]:
+    """Every variable (data or coordinate) along ``dim`` except ``skip``, as arrays with
+    ``dim`` first: the per-row metadata pynapple's layout can carry."""
+    out = {}
+    for key, var in obj.variables.items() if isinstance(obj, xr.Dataset) else \
+            obj.coords.variables.items():
+        if dim not in var.dims or key in skip or key == dim:
+            continue
+        if TIME in var.dims or SPIKE in var.dims:
+            raise XrNapError(f"cannot save {key!r} to {target}: it runs along "
+                             f"{var.dims}, and pynapple's layout has no place for it")
+        values = plain_array(var.transpose(dim, ...).values)
+        out[str(key)] = values
+    return out
+
+
+def _check_readable(columns: Mapping[str, np.ndarray], target: Path) -> None:
+    """Refuse metadata that xr-nap's own reader would refuse (Python objects other
+    than strings, numbers and None)."""
+    for key, values in columns.items():
+        if not values.dtype.hasobject:
+            continue
+        try:
+            safe_pickle.load(pickle.dumps(values, protocol=3))
+        except NPZFormatError as err:
+            raise XrNapError(f"cannot save metadata {key!r} to {target}: it holds Python "
+                             f"objects NPZ files cannot carry safely ({err})") from None
 
 
 def _pickled_dict(columns: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -719,29 +569,35 @@ def _pickled_dict(columns: Mapping[str, np.ndarray]) -> np.ndarray:
     return holder
 
 
-def _series_members(obj: xr.DataArray, kind: str) -> list[tuple[str, Any]]:
-    members: list[tuple[str, Any]] = [("t", np.asarray(obj[TIME].values, np.float64))]
+def _series_members(obj: xr.DataArray, kind: str, target: Path) -> list[tuple[str, Any]]:
+    obj = obj.transpose(TIME, ...)
+    members: list[tuple[str, Any]] = [("t", times(obj))]
     if kind != "Ts":
-        in_memory = isinstance(obj.variable._data, np.ndarray)
-        members.append(("d", obj.values if in_memory else obj))
+        members.append(("d", obj))
     starts, ends = support_bounds(obj)
     members += [("start", starts), ("end", ends), ("type", _type_member(kind))]
     if kind == "TsdFrame":
         dim = obj.dims[1]
         columns = np.asarray(obj[dim].values) if dim in obj.coords else np.arange(obj.shape[1])
         members.append(("columns", plain_array(columns)))
-        meta = {str(k): _column(c.values, str(k)) for k, c in obj.coords.items()
-                if c.dims == (dim,) and k != dim}
+        meta = _row_variables(obj, dim, {TIME}, target)
+        _check_readable(meta, target)
         if meta:
             members.append(("_metadata", _pickled_dict(meta)))
     return members
 
 
-def _group_members(group: xr.Dataset) -> list[tuple[str, Any]]:
+def _group_members(group: xr.Dataset, target: Path) -> list[tuple[str, Any]]:
     ids = np.asarray(group[UNIT].values)
     if ids.dtype.kind not in "iu":
-        raise ValueError(f"pynapple needs integer unit ids to save a TsGroup, got {ids.dtype}")
+        raise XrNapError(f"cannot save to {target}: pynapple needs integer unit ids, got "
+                         f"{ids.dtype}")
     offsets = unit_offsets(group)
+    extra = [k for k, v in group.variables.items()
+             if SPIKE in v.dims and k not in ("spike_time", SPIKE_DATA)]
+    if extra:
+        raise XrNapError(f"cannot save {extra} to {target}: pynapple's layout holds one "
+                         f"per-spike variable ({SPIKE_DATA!r}, its 'd')")
     # Spikes stay grouped by unit (pynapple's loader accepts any order; pynapple itself
     # writes them sorted by time), which saves a sort on writing and on reading.
     spikes = np.asarray(group["spike_time"].values, dtype=np.float64)
@@ -753,29 +609,24 @@ def _group_members(group: xr.Dataset) -> list[tuple[str, Any]]:
     if SPIKE_DATA in group:
         members.append(("d", np.asarray(group[SPIKE_DATA].values)))
     members += [("keys", ids), ("start", starts), ("end", ends)]
-    plain, pickled = [], {}
-    for key, var in group.data_vars.items():
-        if var.dims != (UNIT,) or key in ("row_size", "rate"):
-            continue
-        values = _column(var.values, str(key))
-        # Plain members need no pickle; names pynapple reserves and object columns
-        # go to the pickled dict it also reads.
-        if key in _GROUP_RESERVED or values.dtype.hasobject:
-            pickled[str(key)] = values
-        else:
-            plain.append((str(key), values))
+    meta = _row_variables(group, UNIT, {"row_size", "rate"}, target)
+    _check_readable(meta, target)
+    # Plain members need no pickle; names pynapple reserves and object columns go to
+    # the pickled dict it also reads.
+    pickled = {k: v for k, v in meta.items() if k in _GROUP_RESERVED or v.dtype.hasobject}
+    plain = [(k, v) for k, v in meta.items() if k not in pickled]
     if pickled:
         members.append(("_metadata", _pickled_dict(pickled)))
     return members + plain
 
 
-def _interval_members(ep: xr.Dataset) -> list[tuple[str, Any]]:
+def _interval_members(ep: xr.Dataset, target: Path) -> list[tuple[str, Any]]:
     starts, ends = bounds(ep)
     members: list[tuple[str, Any]] = [
         ("start", starts), ("end", ends), ("type", _type_member("IntervalSet")),
     ]
-    meta = {str(k): _column(v.values, str(k)) for k, v in ep.data_vars.items()
-            if v.dims == (INTERVAL,) and k not in ("start", "end")}
+    meta = _row_variables(ep, INTERVAL, {"start", "end"}, target)
+    _check_readable(meta, target)
     if meta:
         members.append(("_metadata", _pickled_dict(meta)))
     return members
@@ -785,8 +636,10 @@ def save(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike) -> Path:
     """Save ``obj`` as an NPZ file in pynapple's layout (``obj.nap.save(path)``).
 
     ``pynapple.load_file`` reads the file back with the same times, values, time
-    support and metadata. The file is written to a temporary name in the same folder
-    and renamed over ``path`` only when complete.
+    support and metadata (metadata of several dimensions included). The file is
+    written under a temporary name in the same folder and renamed over ``path`` only
+    when complete (see :mod:`xr_nap.io.atomic`); its permissions follow the umask, or
+    those of the file it replaces, as with :func:`numpy.savez`.
 
     Parameters
     ----------
@@ -807,9 +660,10 @@ def save(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike) -> Path:
         If the folder does not exist.
     IsADirectoryError
         If ``path`` is a directory.
-    ValueError
-        If ``obj`` cannot be represented in pynapple's layout (e.g. non-integer unit
-        ids, metadata that are not 1-D).
+    XrNapError
+        If ``obj`` cannot be represented in pynapple's layout: non-integer unit ids,
+        a per-spike variable besides ``spike_data``, metadata along time, or metadata
+        holding Python objects other than strings, numbers and None.
 
     Examples
     --------
@@ -822,14 +676,14 @@ def save(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike) -> Path:
     """
     obj = series(obj)
     kind = nap_type(obj)
-    if kind == "TsGroup":
-        members = _group_members(obj)
-    elif kind == "IntervalSet":
-        members = _interval_members(obj)
-    else:
-        members = _series_members(obj, kind)
     target = npz_path(path)
-    _atomic_npz(target, members)
+    if kind == "TsGroup":
+        members = _group_members(obj, target)
+    elif kind == "IntervalSet":
+        members = _interval_members(obj, target)
+    else:
+        members = _series_members(obj, kind, target)
+    _write_npz(target, members)
     return target
 
 
@@ -862,8 +716,10 @@ class NPZBackendEntrypoint(BackendEntrypoint):
         drop_variables: str | Iterable[str] | None = None,
         mmap: bool = False,
     ) -> xr.Dataset:
-        if isinstance(filename_or_obj, io.IOBase):
-            raise TypeError("the nap_npz engine reads files by path, not file objects")
+        if isinstance(filename_or_obj, io.IOBase) or not isinstance(
+                filename_or_obj, str | os.PathLike):
+            raise TypeError("the nap_npz engine reads files by path, not "
+                            f"{type(filename_or_obj).__name__} objects")
         obj = load_npz(filename_or_obj, mmap=mmap)
         if isinstance(obj, xr.DataArray):
             obj = obj.to_dataset(name=DATA_VAR)

@@ -125,6 +125,7 @@ def test_nan_spreads_over_the_kernel_window_only(pnap):
         warnings.simplefilter("ignore")  # scipy: FFT convolution of NaN
         ref = pnap.Tsd(t, d).convolve(kernel)
     assert np.isnan(ref.values).all()
+    assert np.isnan(d[5000])  # the input is left as it was
     nan = np.flatnonzero(np.isnan(ours.values))
     np.testing.assert_array_equal(nan, np.arange(5000 - 500, 5000 + 501))
     # away from the NaN, the values are the convolution of the clean signal

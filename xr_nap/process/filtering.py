@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from xr_nap.core.blocks import in_memory
 from xr_nap.core.time_series import support_bounds
 from xr_nap.errors import XrNapError
 from xr_nap.process.per_epoch import (
@@ -194,8 +195,9 @@ def _butter(obj: xr.DataArray, first: xr.DataArray, sos: np.ndarray) -> xr.DataA
         _no_nan(segment)
         return sosfiltfilt(sos, segment, axis=0)
 
-    data = map_epochs(first, run, lo, hi, halo=butter_halo(sos), tail=first.shape[1:],
-                      dtype=dtype)
+    # in memory, each epoch is filtered whole: no halo to work out
+    halo = 0 if in_memory(first) else butter_halo(sos)
+    data = map_epochs(first, run, lo, hi, halo=halo, tail=first.shape[1:], dtype=dtype)
     return result_like(first, data, obj.dims, attrs=user_attrs(obj))
 
 

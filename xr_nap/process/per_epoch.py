@@ -148,12 +148,9 @@ def map_epochs(
     if in_memory(obj) and np.count_nonzero(hi > lo) == 1 and np.sum(hi - lo) == n:
         return np.asarray(func(obj.values), dtype=dtype)  # one epoch holds every sample
     out = np.empty((n, *tail), dtype=dtype)
-    covered = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(covered, lo, 1)
-    np.add.at(covered, hi, -1)
-    outside = np.cumsum(covered[:-1]) == 0
-    if outside.any():
-        out[outside] = np.nan
+    for a, b in zip(np.concatenate([[0], hi]), np.concatenate([lo, [n]]), strict=True):
+        if b > a:  # rows between epochs
+            out[a:b] = np.nan
     if in_memory(obj):
         data = obj.values
         for a, b in zip(lo, hi, strict=True):
@@ -215,14 +212,19 @@ def result_like(
     """A time series on the samples of ``obj`` (time first) holding ``data``.
 
     ``data`` has the dims of ``obj`` followed by ``new_dims``; the result keeps the
-    non-time coordinates of ``obj``, gets ``new_coords``, the support ``support`` (default:
-    that of ``obj``) and its dims in the order ``order`` (the input's), new dims last.
+    coordinates of ``obj``, gets ``new_coords``, the support ``support`` (default: that of
+    ``obj``), the attrs ``attrs`` and its dims in the order ``order`` (the input's), new
+    dims last. Without new dims the time index of ``obj`` is reused as it is (a lazy
+    index stays lazy); with new dims the result is built by :func:`xr_nap.tsd`.
     """
-    dims = (*obj.dims, *new_dims)
-    coords = {k: v for k, v in obj.coords.items() if k != TIME}
-    coords.update(new_coords or {})
-    out = tsd(times(obj), data, dims=dims, coords=coords,
-              name=obj.name if name is None else name, attrs=dict(attrs or {}))
     starts, ends = support_bounds(obj) if support is None else support
-    out = with_support(out, starts, ends)
-    return out.transpose(*order, *new_dims)
+    name = obj.name if name is None else name
+    if not new_dims and not new_coords:
+        out = obj.copy(deep=False, data=data)
+        out.name, out.attrs = name, dict(attrs or {})
+        return with_support(out, starts, ends).transpose(*order)
+    dims = (*obj.dims, *new_dims)
+    coords = {k: v.variable for k, v in obj.coords.items() if k != TIME}
+    coords.update(new_coords or {})
+    out = tsd(times(obj), data, dims=dims, coords=coords, name=name, attrs=dict(attrs or {}))
+    return with_support(out, starts, ends).transpose(*order, *new_dims)

@@ -8,10 +8,14 @@ kernel length of context from its epoch, so the result equals the in-memory one.
 
 Differences from pynapple 0.11, each shown by a test:
 
-- a NaN sample makes NaN only the outputs whose kernel window covers it (pynapple's
-  FFT path, which scipy picks for long kernels, makes its whole epoch NaN);
-- a complex kernel gives a complex result (pynapple discards the imaginary part);
-- the columns of a TsdFrame are convolved in one call (pynapple loops over them).
+- a NaN sample makes NaN only the outputs whose kernel window (from the kernel's first
+  to its last non-zero tap) covers it; pynapple's FFT path, which scipy picks for long
+  kernels, makes its whole epoch NaN;
+- a complex kernel gives a complex result (pynapple discards the imaginary part).
+
+Speed: the zero taps at the ends of a kernel are not convolved (a Gaussian window of
+``size_factor=100`` standard deviations is exactly zero beyond about 38 of them); a
+short kernel is summed directly, a long one through FFTs shared by all the columns.
 """
 
 from __future__ import annotations
@@ -40,8 +44,8 @@ from xr_nap.process.perievent import to_seconds
 __all__ = ["convolve", "smooth", "gaussian_kernel"]
 
 KERNEL = "kernel"
-# below this many taps a direct sum beats an FFT (overlap-add) convolution
-DIRECT_TAPS = 64
+# FFTs of this many bytes (per group of columns) keep the temporaries cache-friendly
+FFT_GROUP_BYTES = 64 * 2**20
 
 
 def trim_offset(k: int, trim: str) -> int:
@@ -58,10 +62,8 @@ def convolve_rows(x: np.ndarray, kernel: np.ndarray, offset: int) -> np.ndarray:
 
     ``x`` is ``(t, c)``, ``kernel`` is ``(k, m)``; the result is ``(t, c, m)``, a view of
     a ``(c, m, t)`` array (each output series contiguous). NaN samples make NaN the
-    outputs whose window of ``k`` samples covers them, and only those.
+    outputs whose window (the kernel's first to last non-zero tap) covers them.
     """
-    from scipy import signal
-
     t, c = x.shape
     k, m = kernel.shape
     if np.iscomplexobj(kernel) and not np.iscomplexobj(x):
@@ -72,37 +74,100 @@ def convolve_rows(x: np.ndarray, kernel: np.ndarray, offset: int) -> np.ndarray:
         out.imag = parts[:, :, m:].transpose(1, 2, 0)
         return out.transpose(2, 0, 1)
     dtype = np.result_type(x.dtype, kernel.dtype, np.float64)
-    if t == 0:
-        return np.empty((t, c, m), dtype=dtype)
-    nan = np.isnan(x)
-    has_nan = nan.any()
+    nonzero = kernel != 0
+    taps = np.flatnonzero(nonzero.any(axis=1))
+    if t == 0 or taps.size == 0:
+        return np.zeros((t, c, m), dtype=dtype)
+    # the zero taps at the ends only shift the result
+    kernel = kernel[taps[0]:taps[-1] + 1]
+    offset -= int(taps[0])
+    cols = np.ascontiguousarray(x.T, dtype=np.result_type(x.dtype, np.float64))
+    nan = np.isnan(cols)
+    has_nan = bool(nan.any())
     if has_nan:
-        x = np.where(nan, 0.0, x)
-    stop = offset + t
-    if k <= DIRECT_TAPS or t * k <= 1 << 16:
-        out = np.empty((c, m, t), dtype=dtype)
-        for i in range(c):
-            for j in range(m):
-                out[i, j] = np.convolve(x[:, i], kernel[:, j])[offset:stop]
-    else:  # one overlap-add call for all columns and kernels, on contiguous rows
-        rows = np.ascontiguousarray(x.T)[:, None, :]
-        full = signal.oaconvolve(rows, np.ascontiguousarray(kernel.T)[None, :, :], axes=2)
-        out = full[:, :, offset:stop]
-    out = out.transpose(2, 0, 1)
+        cols = np.where(nan, 0.0, cols)  # cols may be a view of the caller's data
+    out = _convolve_columns(cols, kernel, offset).transpose(2, 0, 1)
     if has_nan:
-        out[np.broadcast_to(_touched_by_nan(nan, k, offset), out.shape)] = np.nan
+        _spread_nan(out, nan.T, nonzero[taps[0]:taps[-1] + 1], offset)
     return out
 
 
-def _touched_by_nan(nan: np.ndarray, k: int, offset: int) -> np.ndarray:
-    """``(t, c, 1)`` mask of the outputs whose window of k samples holds a NaN."""
+def _window(full: np.ndarray, offset: int, t: int) -> np.ndarray:
+    """``full[..., offset:offset + t]``, zero where that leaves ``full`` (a view when it
+    does not)."""
+    a, b = max(offset, 0), min(offset + t, full.shape[-1])
+    if a == offset and b == offset + t:
+        return full[..., a:b]
+    out = np.zeros((*full.shape[:-1], t), dtype=full.dtype)
+    if b > a:
+        out[..., a - offset:b - offset] = full[..., a:b]
+    return out
+
+
+def _convolve_columns(cols: np.ndarray, kernel: np.ndarray, offset: int) -> np.ndarray:
+    """``(c, m, t)``: column i convolved with kernel j, samples ``[offset, offset + t)``
+    of the full convolution."""
+    from scipy import signal
+
+    c, t = cols.shape
+    m = kernel.shape[1]
+    direct = signal.choose_conv_method(cols[0], kernel[:, 0]) == "direct"
+    if not direct and not np.iscomplexobj(cols) and c * m > 1:
+        return _overlap_save(cols, kernel, offset)
+    conv = np.convolve if direct else signal.oaconvolve
+    if c * m == 1:  # no copy: a view of the full convolution
+        return _window(conv(cols[0], kernel[:, 0]), offset, t)[None, None]
+    out = np.empty((c, m, t), dtype=np.result_type(cols.dtype, kernel.dtype))
+    for i in range(c):
+        for j in range(m):
+            out[i, j] = _window(conv(cols[i], kernel[:, j]), offset, t)
+    return out
+
+
+def _overlap_save(cols: np.ndarray, kernel: np.ndarray, offset: int) -> np.ndarray:
+    """:func:`_convolve_columns` for real data by overlap-save, each block of a column
+    transformed once for all the kernels (a filter bank costs one inverse FFT per
+    kernel, not a forward and an inverse)."""
+    from scipy import fft
+
+    c, t = cols.shape
+    k, m = kernel.shape
+    size = fft.next_fast_len(min(max(4 * k, 4096), t + k - 1), real=True)
+    hop = size - k + 1
+    n_blocks = -(-t // hop)
+    spectra = fft.rfft(kernel, size, axis=0).T  # (m, size // 2 + 1)
+    # ext[:, i] holds sample offset - (k - 1) + i of each column, zero outside [0, t)
+    length = (n_blocks - 1) * hop + size
+    first = offset - (k - 1)
+    a, b = max(-first, 0), min(t - first, length)
+    out = np.empty((c, m, t), dtype=np.float64)
+    group = max(FFT_GROUP_BYTES // (16 * length), 1)
+    for g in range(0, c, group):
+        ext = np.zeros((min(group, c - g), length))
+        if b > a:
+            ext[:, a:b] = cols[g:g + group, a + first:b + first]
+        blocks = np.lib.stride_tricks.sliding_window_view(ext, size, axis=1)[:, ::hop]
+        spectrum = fft.rfft(blocks, axis=2)  # (columns, blocks, size // 2 + 1)
+        for j in range(m):
+            full = fft.irfft(spectrum * spectra[j], size, axis=2)[:, :, k - 1:]
+            out[g:g + group, j] = full.reshape(full.shape[0], -1)[:, :t]
+    return out
+
+
+def _spread_nan(out: np.ndarray, nan: np.ndarray, nonzero: np.ndarray, offset: int) -> None:
+    """Set NaN the outputs ``out`` ``(t, c, m)`` whose kernel window (from kernel j's first
+    to its last non-zero tap) covers a NaN sample of ``nan`` ``(t, c)``."""
     t = nan.shape[0]
     counts = np.zeros((t + 1, nan.shape[1]), dtype=np.int64)
     np.cumsum(nan, axis=0, out=counts[1:])
     full = np.arange(offset, offset + t)  # index in the full convolution
-    upper = np.minimum(full, t - 1) + 1
-    lower = np.clip(full - k + 1, 0, t)
-    return ((counts[upper] - counts[lower]) > 0)[:, :, None]
+    for j in range(nonzero.shape[1]):
+        taps = np.flatnonzero(nonzero[:, j])
+        if taps.size == 0:
+            continue
+        upper = np.clip(full - taps[0] + 1, 0, t)
+        lower = np.minimum(np.clip(full - taps[-1], 0, t), upper)
+        out[:, :, j][(counts[upper] - counts[lower]) > 0] = np.nan
 
 
 def _as_kernel(array: Any) -> tuple[np.ndarray, Hashable | None, dict]:

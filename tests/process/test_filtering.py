@@ -228,3 +228,10 @@ def test_result_keeps_coords_attrs_and_round_trips(tmp_path):
     response.to_netcdf(tmp_path / "r.nc")
     with xr.open_dataarray(tmp_path / "r.nc") as back:
         xr.testing.assert_identical(back, response)
+
+
+def test_empty_series_gives_an_empty_result():
+    empty = nap.tsd(np.empty(0), np.empty(0))
+    assert apply_lowpass_filter(empty, 10.0, fs=100.0).sizes["time"] == 0
+    with pytest.raises(XrNapError, match="pass fs"):
+        apply_lowpass_filter(empty, 10.0)

@@ -89,7 +89,10 @@ def _real(segment: np.ndarray) -> np.ndarray:
 
 def _analytic(segment: np.ndarray) -> np.ndarray:
     x = _real(segment)
-    return x + 1j * hilbert_imag(x)
+    out = np.empty(x.shape, dtype=np.complex128)
+    out.real = x
+    out.imag = hilbert_imag(x)
+    return out
 
 
 def _envelope(segment: np.ndarray) -> np.ndarray:

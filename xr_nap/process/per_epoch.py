@@ -112,7 +112,6 @@ def map_epochs(
     halo: int | None,
     tail: tuple[int, ...],
     dtype: Any,
-    block_bytes: int | None = None,
 ) -> Any:
     """Apply ``func`` along time, epoch by epoch; the result is time-first.
 
@@ -137,7 +136,7 @@ def map_epochs(
     -------
     numpy or dask array
         Rows outside every epoch are NaN. Dask in, dask out (one task per chunk of each
-        epoch); file-backed input is read in windows of about ``block_bytes``.
+        epoch); file-backed input is read in windows of about ``BLOCK_BYTES``.
     """
     n = obj.sizes[TIME]
     dtype = np.dtype(dtype)
@@ -158,7 +157,7 @@ def map_epochs(
                 out[a:b] = func(data[a:b])
         return out
     row_bytes = max(int(np.prod(obj.shape[1:], dtype=np.int64)) * obj.dtype.itemsize, 1)
-    step = max((block_bytes or BLOCK_BYTES) // row_bytes, 1)
+    step = max(BLOCK_BYTES // row_bytes, 1)
     for a, b in zip(lo, hi, strict=True):
         blocks = [(a, b)] if halo is None else _blocks(
             a, b, np.arange(a, b, step), max(halo, 1))

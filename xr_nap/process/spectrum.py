@@ -93,6 +93,18 @@ def _one_epoch(first: xr.DataArray, ep: Any) -> np.ndarray:
     return np.asarray(restrict(first, (starts, ends)).values)
 
 
+def _epoch_fft(sig: Any, fs: Any, ep: Any, full_range: bool, n: int | None, what: str
+               ) -> tuple[xr.DataArray, float, np.ndarray, int]:
+    """The signal (time first), its rate, the FFT of its one epoch and the FFT length."""
+    first = signal_input(sig, what)
+    rate = sampling_rate(first, fs)
+    values = _one_epoch(first, ep)
+    n = values.shape[0] if n is None else n
+    if n < 1:
+        raise XrNapError(f"the transform needs at least one point, got n={n}")
+    return first, rate, _fft(values, n, not full_range), n
+
+
 def _fft(values: np.ndarray, n: int, positive: bool, axis: int = 0) -> np.ndarray:
     """``fft(values, n, axis)``: only the bins of non-negative frequencies when
     ``positive`` (a real FFT for real input), else all of them in ascending order."""
@@ -161,13 +173,7 @@ def compute_fft(
     10.1010101010101
     """
     _check_types(fs=fs, full_range=full_range, norm=norm, n=n)
-    first = signal_input(sig, "compute_fft")
-    rate = sampling_rate(first, fs)
-    values = _one_epoch(first, ep)
-    n = values.shape[0] if n is None else n
-    if n < 1:
-        raise XrNapError(f"the transform needs at least one point, got n={n}")
-    spectrum = _fft(values, n, not full_range)
+    first, rate, spectrum, n = _epoch_fft(sig, fs, ep, full_range, n, "compute_fft")
     if norm:
         spectrum = spectrum / n
     attrs = {"long_name": "Fourier transform", "fs": rate, "n": n}
@@ -203,13 +209,8 @@ def compute_power_spectral_density(
     (50.0, 0.5)
     """
     _check_types(fs=fs, full_range=full_range, n=n)
-    first = signal_input(sig, "compute_power_spectral_density")
-    rate = sampling_rate(first, fs)
-    values = _one_epoch(first, ep)
-    n = values.shape[0] if n is None else n
-    if n < 1:
-        raise XrNapError(f"the transform needs at least one point, got n={n}")
-    spectrum = _fft(values, n, not full_range)
+    first, rate, spectrum, n = _epoch_fft(sig, fs, ep, full_range, n,
+                                          "compute_power_spectral_density")
     power = np.square(np.abs(spectrum)) / (rate * n)
     freqs = _freqs(n, rate, not full_range)
     if not full_range:

@@ -196,12 +196,12 @@ def tsd(
         raise ValueError(f"dims must have {ndim} names starting with 'time', got {dims}")
     _check_values(data, "d")
     tcoords, keep = _time_coords(t, time_support)
-    if keep is not None:
-        data = data[keep]
     attrs = {k: v for k, v in (attrs or {}).items() if k not in (SUPPORT_ATTR, TYPE_ATTR)}
     out = xr.DataArray(data, dims=dims, name=name, attrs=attrs)
     if coords:
         out = out.assign_coords({k: v for k, v in coords.items() if k != TIME})
+    if keep is not None:  # xarray indexes lazy data lazily
+        out = out.isel({TIME: keep})
     # assign_coords keeps the index as built; the constructor would deep-copy it
     return out.assign_coords(tcoords)
 

@@ -281,3 +281,47 @@ def write_large_nwb(path: Any, n_samples: int, rate: float = 1000.0,
             b = min(a + step, n_samples)
             ds[a:b] = position_like(a, b, rate)
     return path
+
+
+_MEASURE = r"""
+import json, sys, time
+def _status(key):
+    with open("/proc/self/status") as f:
+        return next(int(x.split()[1]) for x in f if x.startswith(key)) / 1024
+exec(sys.argv[1])
+with open("/proc/self/clear_refs", "w") as f:  # the peak restarts from here
+    f.write("5")
+_before, _t0 = _status("VmRSS"), time.perf_counter()
+exec(sys.argv[2])
+print(json.dumps({"secs": time.perf_counter() - _t0,
+                  "growth_mib": _status("VmHWM") - _before}))
+"""
+
+
+def measure_in_subprocess(setup: str, run: str, timeout: float = 600.0) -> dict:
+    """Wall time and peak memory growth of ``run``, in a fresh Python process.
+
+    ``setup`` runs first (imports, opening files) and is not counted. Returns
+    ``{"secs": ..., "growth_mib": ...}`` (peak resident memory during ``run`` minus
+    the resident memory before it), or ``{"error": message}`` if the child failed or
+    ran past ``timeout`` seconds. Linux only (it reads ``/proc/self/status``).
+
+    Examples
+    --------
+    >>> r = measure_in_subprocess("import numpy as np", "x = np.ones(2**24)")  # 128 MiB
+    >>> 100 < r["growth_mib"] < 200
+    True
+    """
+    import json
+    import subprocess
+    import sys
+
+    try:
+        proc = subprocess.run([sys.executable, "-c", _MEASURE, setup, run],
+                              capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    if proc.returncode:
+        lines = proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"]
+        return {"error": lines[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])

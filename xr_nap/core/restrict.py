@@ -34,29 +34,40 @@ def take_times(obj: xr.DataArray | xr.Dataset, lo: np.ndarray, hi: np.ndarray,
     support ``(starts, ends)``.
 
     One range is a slice (a view; lazy backends read only that window). Several ranges
-    of in-memory data are copied range by range (contiguous copies beat a gather);
-    lazy and dask data get one integer index.
+    of in-memory or dask data are joined range by range (contiguous copies beat a
+    gather, and dask reads only the slices); file-backed data get one integer index,
+    which the backend reads run by run.
     """
     hi = np.maximum(hi, lo)
     index = time_index(obj)
     if lo.size == 1:
         return select(obj, slice(int(lo[0]), int(hi[0])), starts, ends)
-    if isinstance(obj, xr.DataArray) and in_memory(obj) and not index.is_rate and \
-            obj.dims[0] == TIME and not any(
-                TIME in v.dims for k, v in obj.coords.items() if k != TIME):
-        keep = hi > lo
-        pieces = list(zip(lo[keep].tolist(), hi[keep].tolist(), strict=True))
-        data, t = obj.values, index.values
-        new = np.concatenate([data[a:b] for a, b in pieces]) if pieces else data[:0]
-        new_t = np.concatenate([t[a:b] for a, b in pieces]) if pieces else t[:0]
-        times = PandasIndex(pd.Index(new_t, copy=False, name=TIME), TIME)
-        out = xr.DataArray(new, dims=obj.dims, name=obj.name, attrs=obj.attrs,
-                           coords={k: v for k, v in obj.coords.items() if TIME not in v.dims})
-        # assign_coords keeps the index as built; the constructor would deep-copy it
-        return out.assign_coords(index_coords(TimeIndex(times, starts, ends), obj))
-    else:
+    plain = isinstance(obj, xr.DataArray) and obj.dims[0] == TIME and not any(
+        TIME in v.dims for k, v in obj.coords.items() if k != TIME)
+    if not plain or not (in_memory(obj) or obj.chunks is not None):
         out = obj.isel({TIME: ranges(lo, hi)})
-    return set_index(out, time_index(out).with_support(starts, ends))
+        return set_index(out, time_index(out).with_support(starts, ends))
+    keep = hi > lo
+    pieces = list(zip(lo[keep].tolist(), hi[keep].tolist(), strict=True))
+    data = obj.data
+    join = np.concatenate if in_memory(obj) else _dask_concatenate
+    new = join([data[a:b] for a, b in pieces]) if pieces else data[:0]
+    if index.is_rate:
+        new_t = index.times_at(ranges(lo, hi))
+    else:
+        t = index.values
+        new_t = np.concatenate([t[a:b] for a, b in pieces]) if pieces else t[:0]
+    times = PandasIndex(pd.Index(new_t, copy=False, name=TIME), TIME)
+    out = xr.DataArray(new, dims=obj.dims, name=obj.name, attrs=obj.attrs,
+                       coords={k: v for k, v in obj.coords.items() if TIME not in v.dims})
+    # assign_coords keeps the index as built; the constructor would deep-copy it
+    return out.assign_coords(index_coords(TimeIndex(times, starts, ends), obj))
+
+
+def _dask_concatenate(pieces: list) -> Any:
+    import dask.array
+
+    return dask.array.concatenate(pieces)
 
 
 def restrict(obj: xr.DataArray | xr.Dataset, ep: Any) -> xr.DataArray | xr.Dataset:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-from xr_nap.core.blocks import in_memory, is_dask, take_rows
+from xr_nap.core.blocks import in_memory, take_rows
 from xr_nap.core.intervals import bounds
 from xr_nap.core.search import closest_rows, epoch_rows, interval_of, positions_in
 from xr_nap.core.time_index import time_index
@@ -79,9 +79,9 @@ def value_from(
             target.searchsorted(t, side="left")
         j = np.where((j >= first[k]) & (j < stop[k]), j, -1)
     ok = j >= 0
-    if in_memory(data) or is_dask(data):
-        values = data.isel({TIME: j[ok]}).values
-    else:  # file-backed: repeated rows defeat run-by-run reads; gather block by block
+    if in_memory(data):
+        values = data.values[j[ok]]
+    else:  # gathered block by block: repeated rows would defeat reads run by run
         values = take_rows(data, j[ok])
     if not ok.all():
         full = np.full((t.size, *values.shape[1:]), np.nan,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from xr_nap.core.blocks import take_rows
+from xr_nap.core.blocks import Reduction, reduce_time
 from xr_nap.core.intervals import bounds
 from xr_nap.core.search import closest_rows, epoch_rows, positions_in, ranges
 from xr_nap.core.time_index import time_index
@@ -175,16 +175,12 @@ def _align_continuous(data: xr.DataArray, ev: np.ndarray, before: float, after: 
     if ev.size == 0:
         raise ValueError("No overlap between input and epochs, perievent matrix is empty...")
     k = np.searchsorted(s, ev, side="right") - 1  # epoch of each event
-    first, last = elo[k], ehi[k] - 1
     j = closest_rows(ev, t, s, e)
-    offsets = np.arange(-n0, n1 + 1)
-    idx = j[None, :] + offsets[:, None]  # (lag, event)
-    ok = (idx >= first[None, :]) & (idx <= last[None, :])
-    want, inverse = np.unique(idx[ok], return_inverse=True)
-    values = take_rows(data, want)
-    dtype = np.result_type(values.dtype, np.float64)
-    out = np.full((*idx.shape, *data.shape[1:]), np.nan, dtype=dtype)
-    out[ok] = values[inverse]
+    # each event's window of rows, cut at its epoch; lag index of its first row
+    win_lo = np.maximum(j - n0, elo[k])
+    win_hi = np.maximum(np.minimum(j + n1 + 1, ehi[k]), win_lo)
+    lag0 = win_lo - (j - n0)
+    out = _windows(data, win_lo, win_hi, lag0, lags.size)
     coords = {EVENT: xr.Variable(EVENT, ev, attrs={"units": "s"})}
     coords.update({c: v for c, v in data.coords.items() if TIME not in v.dims})
     # pynapple's support [-before, after] drops lags that round-off put outside it
@@ -193,6 +189,47 @@ def _align_continuous(data: xr.DataArray, ev: np.ndarray, before: float, after: 
 
 
 compute_perievent = perievent
+
+
+def _windows(data: xr.DataArray, lo: np.ndarray, hi: np.ndarray, lag0: np.ndarray,
+             n_lags: int) -> np.ndarray:
+    """``out[lag0[e] + i, e] = data[lo[e] + i]`` for ``i < hi[e] - lo[e]``, NaN elsewhere.
+
+    The windows (sorted by ``lo``, possibly overlapping) are read block by block and
+    copied into ``out`` as each block arrives, so memory is the result plus a block.
+    """
+    dtype = np.result_type(data.dtype, np.float64)
+    out = np.full((n_lags, lo.size, *data.shape[1:]), np.nan, dtype=dtype)
+    reach = np.maximum.accumulate(hi) if hi.size else hi  # sorted: first window in reach
+
+    def chunk(block: np.ndarray, c0: int) -> list:
+        c1 = c0 + block.shape[0]
+        first = int(np.searchsorted(reach, c0, side="right"))
+        last = int(np.searchsorted(lo, c1, side="left"))
+        parts = []
+        for ev in range(first, last):
+            a, b = max(int(lo[ev]), c0), min(int(hi[ev]), c1)
+            if b > a:
+                parts.append((ev, int(lag0[ev]) + a - int(lo[ev]), block[a - c0:b - c0]))
+        return parts
+
+    def write(a: list, b: list) -> list:
+        for ev, lag, values in a + b:
+            out[lag:lag + values.shape[0], ev] = values
+        return []
+
+    if lo.size and (hi > lo).any():  # nothing between the windows is read
+        reduce_time(data, Reduction(chunk, write, lambda rest: write(rest or [], [])),
+                    int(lo.min()), int(hi.max()), rows=_merged(lo, reach))
+    return out
+
+
+def _merged(lo: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted, overlapping windows ``[lo, reach)`` as disjoint runs."""
+    new = np.ones(lo.size, dtype=bool)
+    new[1:] = lo[1:] > reach[:-1]
+    last = np.append(np.flatnonzero(new)[1:] - 1, lo.size - 1)
+    return lo[new], reach[last]
 
 
 def compute_perievent_continuous(

@@ -68,6 +68,11 @@ _LAZY = {
     "perievent": "xr_nap.process.perievent",
     "compute_perievent": "xr_nap.process.perievent",
     "compute_perievent_continuous": "xr_nap.process.perievent",
+    **{name: "xr_nap.process.correlograms" for name in (
+        "compute_autocorrelogram", "compute_crosscorrelogram", "compute_eventcorrelogram",
+        "compute_isi_distribution", "autocorrelogram", "crosscorrelogram",
+        "eventcorrelogram", "isi_distribution",
+    )},
 }
 
 

@@ -73,6 +73,9 @@ _LAZY = {
         "compute_isi_distribution", "autocorrelogram", "crosscorrelogram",
         "eventcorrelogram", "isi_distribution",
     )},
+    **{name: "xr_nap.process.decoding" for name in (
+        "decode_bayes", "decode_template", "decode_1d", "decode_2d",
+    )},
 }
 
 

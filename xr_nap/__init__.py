@@ -76,6 +76,10 @@ _LAZY = {
     **{name: "xr_nap.process.decoding" for name in (
         "decode_bayes", "decode_template", "decode_1d", "decode_2d",
     )},
+    **{name: "xr_nap.process.randomize" for name in (
+        "shift_timestamps", "jitter_timestamps", "resample_timestamps",
+        "shuffle_ts_intervals",
+    )},
 }
 
 

@@ -80,6 +80,12 @@ _LAZY = {
         "shift_timestamps", "jitter_timestamps", "resample_timestamps",
         "shuffle_ts_intervals",
     )},
+    **{name: "xr_nap.core.derived" for name in (
+        "derivative", "interpolate", "decimate", "time_diff", "find_support",
+    )},
+    **{name: "xr_nap.core.groups" for name in (
+        "to_tsd", "value_from_group", "merge_group", "merge",
+    )},
 }
 
 

@@ -86,6 +86,9 @@ _LAZY = {
     **{name: "xr_nap.core.groups" for name in (
         "to_tsd", "value_from_group", "merge_group", "merge",
     )},
+    **{name: "xr_nap.process.tensors" for name in (
+        "build_tensor", "warp_tensor", "to_trial_tensor", "trial_count",
+    )},
 }
 
 

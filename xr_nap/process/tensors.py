@@ -41,7 +41,7 @@ from xr_nap.core.time_series import (
     unit_offsets,
 )
 from xr_nap.errors import XrNapError
-from xr_nap.process.binning import PRECISION, bins_per_interval, count
+from xr_nap.process.binning import bins_per_interval, count, left_edge
 from xr_nap.process.perievent import to_seconds
 
 __all__ = ["build_tensor", "warp_tensor", "to_trial_tensor", "trial_count"]
@@ -312,12 +312,10 @@ def warp_tensor(
 
 
 def _warp_edges(starts: np.ndarray, ends: np.ndarray, num: int) -> np.ndarray:
-    """pynapple's bin edges of each trial ``(n_trials, num + 1)``: ``round(start + k *
-    (end - start) / num, 9)``, the first one the start itself."""
-    size = (ends - starts) / num
-    edges = np.round(starts[:, None] + np.arange(num + 1) * size[:, None], PRECISION)
-    edges[:, 0] = starts
-    return edges
+    """pynapple's bin edges of each trial ``(n_trials, num + 1)`` for bins of
+    ``(end - start) / num`` (see :func:`xr_nap.process.binning.left_edge`)."""
+    k = np.arange(num + 1)[None, :]
+    return left_edge(starts[:, None], k, ((ends - starts) / num)[:, None])
 
 
 def _warp_bins(t: np.ndarray, starts: np.ndarray, ends: np.ndarray, num: int):

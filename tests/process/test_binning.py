@@ -143,3 +143,18 @@ def test_count_bin_sizes_with_more_than_9_decimals(pnap, t, b, bin_size):
     ours = nap.count(nap.ts(t), bin_size, ep=nap.interval_set(*b))
     theirs = pnap.Ts(t=t).count(bin_size, ep=pyn_ep(pnap, b))
     check_same(ours, theirs)
+
+
+@pytest.mark.parametrize("bin_size", [0.5, 2.0, 1 / 3, 0.01])
+def test_group_count_both_strategies_match_pynapple(pnap, bin_size):
+    # coarse bins (fewer bins x units than spikes) search each unit's spikes for the
+    # edges; fine bins place each spike in its bin
+    rng = np.random.default_rng(0)
+    units = {k: np.sort(rng.uniform(0, 100, 2000)) for k in range(3)}
+    bounds = ([0.0, 40.0], [35.5, 99.0])
+    ours = nap.count(nap.ts_group(units), bin_size, ep=bounds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = pnap.TsGroup({k: pnap.Ts(v) for k, v in units.items()}).count(
+            bin_size, ep=pnap.IntervalSet(*bounds))
+    check_same(ours, theirs)

@@ -3,9 +3,8 @@
 
 Nothing crosses the gap between two epochs: a derivative, an interpolation or a time
 difference uses the samples of one epoch only, as in pynapple. The arithmetic is
-numpy's own (:func:`numpy.gradient`, :func:`numpy.interp`), applied to all epochs and
-columns at once instead of epoch by epoch and column by column, so the numbers are the
-same.
+numpy's own (:func:`numpy.gradient`, :func:`numpy.interp`) on slices of one array, so
+the numbers are the same; only the epochs' rows are read from a lazy series.
 
 Differences from pynapple 0.11, on purpose: an epoch holding one sample gets a NaN
 derivative (pynapple raises from inside numpy), and ``find_support`` of an empty series
@@ -21,10 +20,10 @@ import numpy as np
 import xarray as xr
 
 from xr_nap.core.intervals import bounds, interval_set, ranges
-from xr_nap.core.restrict import restrict
 from xr_nap.core.time_series import (
     TIME,
     nap_type,
+    search_times,
     support_bounds,
     times,
     tsd,
@@ -50,13 +49,15 @@ def _epochs(obj: Any, ep: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _restricted(obj: xr.DataArray, starts: np.ndarray, ends: np.ndarray):
-    """``obj`` inside the epochs (values in memory, time first), its times and the
-    ``[lo, hi)`` rows of each epoch in the result."""
-    inside = restrict(obj, (starts, ends)).transpose(TIME, ...)
-    t = times(inside)
-    lo = np.searchsorted(t, starts, side="left")
-    hi = np.searchsorted(t, ends, side="right")
-    return inside, t, lo, hi
+    """``obj`` inside the epochs (time first), its times and the ``[lo, hi)`` rows of
+    each epoch in it. Without a sample outside the epochs, ``obj`` itself."""
+    obj = obj.transpose(TIME, ...)
+    lo = search_times(obj, starts, side="left")
+    hi = search_times(obj, ends, side="right")
+    if int(np.sum(hi - lo)) != obj.sizes[TIME]:
+        obj = obj.isel({TIME: ranges(lo, hi)})
+        lo, hi = np.cumsum(hi - lo) - (hi - lo), np.cumsum(hi - lo)
+    return obj, times(obj), lo, hi
 
 
 def _like(obj: xr.DataArray, inside: xr.DataArray, t: np.ndarray, values: np.ndarray,
@@ -98,34 +99,10 @@ def derivative(obj: xr.DataArray, ep: Any = None) -> xr.DataArray:
     starts, ends = _epochs(obj, ep)
     inside, t, lo, hi = _restricted(obj, starts, ends)
     f = np.asarray(inside.values)
-    f = f.astype(np.float64) if not np.issubdtype(f.dtype, np.floating) else f
-    out = np.full(f.shape, np.nan, dtype=np.result_type(f.dtype, np.float64))
-    n = hi - lo
-    keep = n >= 2
-    lo, hi = lo[keep], hi[keep]
-    if lo.size:
-        dx = np.diff(t)  # dx[i] = t[i + 1] - t[i]; pairs across epochs are never used
-        first_dx = dx[lo]
-        # numpy.gradient takes the scalar formulas when an epoch's steps are all equal
-        steps = ranges(lo, hi - 1)
-        epoch_of_step = np.repeat(np.arange(lo.size), hi - 1 - lo)
-        uneven = np.bincount(epoch_of_step[dx[steps] != first_dx[epoch_of_step]],
-                             minlength=lo.size) > 0
-        inner = ranges(lo + 1, hi - 1)
-        e = np.repeat(np.arange(lo.size), np.maximum(hi - lo - 2, 0))
-        even = ~uneven[e]
-        nd = f.ndim
-        i = inner[even]
-        out[i] = (f[i + 1] - f[i - 1]) / _column(2.0 * first_dx[e[even]], nd)
-        i = inner[~even]
-        dx1, dx2 = dx[i - 1], dx[i]
-        a = -dx2 / (dx1 * (dx1 + dx2))
-        b = (dx2 - dx1) / (dx1 * dx2)
-        c = dx1 / (dx2 * (dx1 + dx2))
-        out[i] = _column(a, nd) * f[i - 1] + _column(b, nd) * f[i] + _column(c, nd) * f[i + 1]
-        out[lo] = (f[lo + 1] - f[lo]) / _column(first_dx, nd)
-        last_dx = np.where(uneven, dx[hi - 2], first_dx)
-        out[hi - 1] = (f[hi - 1] - f[hi - 2]) / _column(last_dx, nd)
+    out = np.full(f.shape, np.nan)
+    for a, b in zip(lo, hi, strict=True):
+        if b - a >= 2:  # numpy.gradient itself, one epoch at a time (slices, no copies)
+            out[a:b] = np.gradient(f[a:b], t[a:b], axis=0)
     return _like(obj, inside, t, out, starts, ends)
 
 
@@ -174,10 +151,19 @@ def interpolate(
     inside, xp, lo, hi = _restricted(obj, starts, ends)
     fp = np.asarray(inside.values)
     t = times(ts)
-    t = t[ranges(np.searchsorted(t, starts, "left"), np.searchsorted(t, ends, "right"))]
-    k = np.searchsorted(starts, t, side="right") - 1  # epoch of each new time
-    out = linear_interp(t, xp, fp, lo[k], hi[k], left, right)
-    return _like(obj, inside, t, out, starts, ends)
+    first = np.searchsorted(t, starts, "left")
+    last = np.searchsorted(t, ends, "right")
+    new_t = t[ranges(first, last)]
+    out = np.full((new_t.size, *fp.shape[1:]), np.nan)
+    flat_out = out.reshape(new_t.size, -1)
+    flat_fp = fp.reshape(fp.shape[0], -1)
+    at = np.cumsum(last - first) - (last - first)  # each epoch's first row in the result
+    for k in np.flatnonzero((hi > lo) & (last > first)):
+        rows = slice(at[k], at[k] + last[k] - first[k])
+        for c in range(flat_fp.shape[1]):  # numpy.interp itself, column by column
+            flat_out[rows, c] = np.interp(t[first[k]:last[k]], xp[lo[k]:hi[k]],
+                                          flat_fp[lo[k]:hi[k], c], left=left, right=right)
+    return _like(obj, inside, new_t, out, starts, ends)
 
 
 def linear_interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray, first: np.ndarray,
@@ -319,9 +305,11 @@ def time_diff(
 def _diffs(t: np.ndarray, starts: np.ndarray, ends: np.ndarray, align: str) -> xr.DataArray:
     lo = np.searchsorted(t, starts, side="left")
     hi = np.searchsorted(t, ends, side="right")
-    first = ranges(lo, np.maximum(hi - 1, lo))  # every sample with a next one in its epoch
-    diff = t[first + 1] - t[first]
-    out = tsd(t[first] + _ALIGN[align] * diff, diff, attrs={"units": "s"})
+    diffs = [t[a + 1:b] - t[a:b - 1] for a, b in zip(lo, hi, strict=True) if b - a > 1]
+    lefts = [t[a:b - 1] for a, b in zip(lo, hi, strict=True) if b - a > 1]
+    diff = np.concatenate(diffs) if diffs else np.empty(0)
+    left = np.concatenate(lefts) if lefts else np.empty(0)
+    out = tsd(left + _ALIGN[align] * diff, diff, attrs={"units": "s"})
     return with_support(out, starts, ends)
 
 

@@ -30,7 +30,7 @@ import xarray as xr
 
 from xr_nap.core.blocks import in_memory, is_dask, take_rows
 from xr_nap.core.derived import linear_interp
-from xr_nap.core.intervals import interval_of, interval_set, ranges
+from xr_nap.core.intervals import bounds, interval_of, interval_set, ranges
 from xr_nap.core.time_series import (
     TIME,
     UNIT,
@@ -56,13 +56,14 @@ def _trials(epochs: Any) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Trial starts, ends and the coordinates of the ``trial`` dim."""
     if isinstance(epochs, xr.DataArray):
         raise TypeError("epochs should be an interval set, got a DataArray")
-    ep = interval_set(epochs)
-    starts = np.asarray(ep["start"].values, dtype=np.float64)
-    ends = np.asarray(ep["end"].values, dtype=np.float64)
+    ep = epochs if isinstance(epochs, xr.Dataset) else interval_set(epochs)
+    starts, ends = bounds(ep)
     coords: dict[str, Any] = {TRIAL: np.arange(starts.size), "start": (TRIAL, starts),
                               "end": (TRIAL, ends)}
-    for key, var in ep.data_vars.items():
-        if key not in ("start", "end") and var.dims == (ep["start"].dims[0],):
+    dim = ep["start"].dims[0] if "start" in ep else None
+    same_rows = ep.sizes.get(dim) == starts.size and np.array_equal(ep["start"].values, starts)
+    for key, var in ep.data_vars.items():  # per-trial metadata, when the rows are kept
+        if key not in ("start", "end") and var.dims == (dim,) and same_rows:
             coords[str(key)] = (TRIAL, var.values)
     return starts, ends, coords
 
@@ -103,7 +104,9 @@ def _tensor(values: np.ndarray, lead: tuple, lead_coords: dict, inner: str,
 def _rows(data: xr.DataArray, rows: np.ndarray) -> np.ndarray:
     """The rows of a series (time first), reading only those of a lazy one."""
     data = data.transpose(TIME, ...)
-    if in_memory(data) or is_dask(data):
+    if in_memory(data):
+        return data.values[rows]
+    if is_dask(data):
         return np.asarray(data.isel({TIME: rows}).values)
     return take_rows(data, rows)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from xr_nap.core.intervals import bounds, union
+from xr_nap.core.intervals import bounds, ranges, union
 from xr_nap.core.restrict import spike_mask
 from xr_nap.core.time_series import (
     SPIKE,
@@ -260,22 +260,22 @@ def merge_group(
         support = _union_of_supports(groups)
     else:
         support = support_bounds(first)
-    trains, unit_ids, meta = [], [], {k: [] for k in names} if not ignore_metadata else {}
-    for g in groups:
-        offsets = unit_offsets(g)
-        t = np.asarray(g["spike_time"].values, dtype=np.float64)
-        trains.extend(t[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True))
-        unit_ids.extend(g[UNIT].values.tolist())
-        for k in meta:
-            meta[k].append(g[k].values)
-    ids = np.arange(len(trains)) if reset_index else np.asarray(unit_ids)
-    meta = {k: np.concatenate(v) for k, v in meta.items()}
+    meta = {} if ignore_metadata else {k: np.concatenate([g[k].values for g in groups])
+                                         for k in names}
+    spikes = np.concatenate([np.asarray(g["spike_time"].values, np.float64) for g in groups])
+    sizes = np.concatenate([np.diff(unit_offsets(g)) for g in groups])
+    unit_ids = np.concatenate([g[UNIT].values for g in groups])
+    ids = np.arange(sizes.size) if reset_index else unit_ids
     order = np.argsort(ids, kind="stable")  # units are kept sorted by id
+    offsets = np.cumsum(sizes) - sizes
+    spikes = spikes[ranges(offsets[order], offsets[order] + sizes[order])]
+    sizes = sizes[order]
     starts, ends = support
-    trains = [trains[i][spike_mask(trains[i], starts, ends)] for i in order]
-    counts = np.array([x.size for x in trains], dtype=np.int64)
-    spikes = np.concatenate(trains) if trains else np.empty(0)
-    return _ragged_flat(ids[order], spikes, counts, starts, ends,
+    keep = spike_mask(spikes, starts, ends)
+    if not keep.all():
+        unit = np.repeat(np.arange(sizes.size), sizes)
+        spikes, sizes = spikes[keep], np.bincount(unit[keep], minlength=sizes.size)
+    return _ragged_flat(ids[order], spikes, sizes, starts, ends,
                         {k: v[order] for k, v in meta.items()} or None)
 
 

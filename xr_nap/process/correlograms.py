@@ -591,8 +591,10 @@ def compute_isi_distribution(
         unit, counts = np.zeros(t.size, dtype=np.int64), np.array([t.size])
         coords = {UNIT: np.array([0])}
     # consecutive spikes of one unit inside one epoch
-    same = (unit[1:] == unit[:-1]) & (
-        np.searchsorted(starts, t[1:], "right") == np.searchsorted(starts, t[:-1], "right"))
+    same = unit[1:] == unit[:-1]
+    if starts.size > 1:
+        epoch = np.searchsorted(starts, t, "right")
+        same &= epoch[1:] == epoch[:-1]
     isi = (t[1:] - t[:-1])[same]
     unit = unit[1:][same]
     if log_scale:

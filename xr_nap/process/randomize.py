@@ -107,11 +107,12 @@ def _build(obj: Any, kind: str, t: np.ndarray, offsets: np.ndarray,
     return _ragged_flat(obj[UNIT].values, t[keep], counts, starts, ends, _metadata(obj))
 
 
-def _sort_units(t: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Sort the times of each unit (units stay in place)."""
+def _sort_units(t: np.ndarray, offsets: np.ndarray, kind: str = "quicksort") -> np.ndarray:
+    """Sort the times of each unit (units stay in place). ``kind="stable"`` (timsort)
+    is many times faster on nearly sorted times, e.g. jittered ones."""
     out = t.copy()
     for a, b in zip(offsets[:-1], offsets[1:], strict=True):
-        out[a:b].sort()
+        out[a:b].sort(kind=kind)
     return out
 
 
@@ -219,7 +220,8 @@ def jitter_timestamps(
     if max_jitter is None:
         raise TypeError("missing required argument: max_jitter ")
     t, offsets = _ragged(ts, kind)
-    t = _sort_units(t + _random(rng).uniform(-max_jitter, max_jitter, t.size), offsets)
+    t = _sort_units(t + _random(rng).uniform(-max_jitter, max_jitter, t.size), offsets,
+                    kind="stable")
     return _build(ts, kind, t, offsets, support_bounds(ts) if keep_tsupport else None)
 
 

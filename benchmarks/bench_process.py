@@ -91,6 +91,8 @@ def main() -> None:
          lambda: nap.compute_isi_distribution(g, 50)),
         ("decode_bayes 1-D, 0.5 s bins", lambda: pn.decode_bayes(ptc, pg, pep, 0.5)[1],
          lambda: nap.decode_bayes(tc, g, ep, 0.5)[1]),
+        ("decode_bayes 1-D, 0.1 s bins", lambda: pn.decode_bayes(ptc, pg, pep, 0.1)[1],
+         lambda: nap.decode_bayes(tc, g, ep, 0.1)[1]),
         ("decode_bayes 2-D, 0.5 s bins", lambda: pn.decode_bayes(ptc2, pg, pep, 0.5)[1],
          lambda: nap.decode_bayes(tc2, g, ep, 0.5)[1]),
         ("decode_template, 0.5 s bins", lambda: pn.decode_template(ptc, pg, pep, 0.5)[1],

@@ -99,10 +99,13 @@ def derivative(obj: xr.DataArray, ep: Any = None) -> xr.DataArray:
     starts, ends = _epochs(obj, ep)
     inside, t, lo, hi = _restricted(obj, starts, ends)
     f = np.asarray(inside.values)
-    out = np.full(f.shape, np.nan)
-    for a, b in zip(lo, hi, strict=True):
-        if b - a >= 2:  # numpy.gradient itself, one epoch at a time (slices, no copies)
-            out[a:b] = np.gradient(f[a:b], t[a:b], axis=0)
+    if lo.size == 1 and hi[0] - lo[0] == t.size >= 2:  # one epoch: no copy into place
+        out = np.gradient(f, t, axis=0).astype(np.float64, copy=False)
+    else:
+        out = np.full(f.shape, np.nan)
+        for a, b in zip(lo, hi, strict=True):
+            if b - a >= 2:  # numpy.gradient itself, one epoch at a time (slices)
+                out[a:b] = np.gradient(f[a:b], t[a:b], axis=0)
     return _like(obj, inside, t, out, starts, ends)
 
 

@@ -271,7 +271,9 @@ def merge_group(
     spikes = spikes[ranges(offsets[order], offsets[order] + sizes[order])]
     sizes = sizes[order]
     starts, ends = support
-    keep = spike_mask(spikes, starts, ends)
+    # one interval (the usual case): two comparisons beat a search per spike
+    keep = (spikes >= starts[0]) & (spikes <= ends[0]) if starts.size == 1 else \
+        spike_mask(spikes, starts, ends)
     if not keep.all():
         unit = np.repeat(np.arange(sizes.size), sizes)
         spikes, sizes = spikes[keep], np.bincount(unit[keep], minlength=sizes.size)

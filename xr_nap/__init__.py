@@ -110,6 +110,27 @@ _LAZY = {
     "compute_wavelet_transform": "xr_nap.process.wavelets",
     "morlet_filterbank": "xr_nap.process.wavelets",
     "wavelet_transform": "xr_nap.process.wavelets",
+    **{name: "xr_nap.process.correlograms" for name in (
+        "compute_autocorrelogram", "compute_crosscorrelogram", "compute_eventcorrelogram",
+        "compute_isi_distribution", "autocorrelogram", "crosscorrelogram",
+        "eventcorrelogram", "isi_distribution",
+    )},
+    **{name: "xr_nap.process.decoding" for name in (
+        "decode_bayes", "decode_template", "decode_1d", "decode_2d",
+    )},
+    **{name: "xr_nap.process.randomize" for name in (
+        "shift_timestamps", "jitter_timestamps", "resample_timestamps",
+        "shuffle_ts_intervals",
+    )},
+    **{name: "xr_nap.core.derived" for name in (
+        "derivative", "interpolate", "decimate", "time_diff", "find_support",
+    )},
+    **{name: "xr_nap.core.groups" for name in (
+        "to_tsd", "value_from_group", "merge_group", "merge",
+    )},
+    **{name: "xr_nap.process.tensors" for name in (
+        "build_tensor", "warp_tensor", "to_trial_tensor", "trial_count",
+    )},
 }
 
 

@@ -132,3 +132,29 @@ def test_bin_average_lazy_skips_rows_between_distant_epochs(monkeypatch):
     got = nap.bin_average(nap.tsd(t, lazy_array(counting)), 1.0, ep)
     np.testing.assert_allclose(got.values, nap.bin_average(nap.tsd(t, d), 1.0, ep).values)
     assert sum(counting.rows_read()) <= 2_002  # the two epochs, never the 88 000 rows between
+
+
+@SETTINGS
+@given(sorted_times(unique=False), interval_bounds(),
+       st.sampled_from([1 / 3, 8 / 3, 0.7 / 3, 2**-0.5, 1 / 7]))
+def test_count_bin_sizes_with_more_than_9_decimals(pnap, t, b, bin_size):
+    # pynapple rounds each edge to 9 decimals after adding the bin size to the
+    # previous one; round(start + k * bin_size, 9) drifts away from that
+    ours = nap.count(nap.ts(t), bin_size, ep=nap.interval_set(*b))
+    theirs = pnap.Ts(t=t).count(bin_size, ep=pyn_ep(pnap, b))
+    check_same(ours, theirs)
+
+
+@pytest.mark.parametrize("bin_size", [0.5, 2.0, 1 / 3, 0.01])
+def test_group_count_both_strategies_match_pynapple(pnap, bin_size):
+    # coarse bins (fewer bins x units than spikes) search each unit's spikes for the
+    # edges; fine bins place each spike in its bin
+    rng = np.random.default_rng(0)
+    units = {k: np.sort(rng.uniform(0, 100, 2000)) for k in range(3)}
+    bounds = ([0.0, 40.0], [35.5, 99.0])
+    ours = nap.count(nap.ts_group(units), bin_size, ep=bounds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = pnap.TsGroup({k: pnap.Ts(v) for k, v in units.items()}).count(
+            bin_size, ep=pnap.IntervalSet(*bounds))
+    check_same(ours, theirs)

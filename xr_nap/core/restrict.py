@@ -11,7 +11,7 @@ from xarray.indexes import PandasIndex
 
 from xr_nap.core.blocks import in_memory
 from xr_nap.core.intervals import bounds, intersect
-from xr_nap.core.search import interval_of, ranges, rates, unit_index
+from xr_nap.core.search import inside, ranges, rates, unit_index
 from xr_nap.core.time_index import TimeIndex, index_coords, select, set_index, time_index
 from xr_nap.core.time_series import (
     SPIKE,
@@ -114,7 +114,7 @@ def restrict(obj: xr.DataArray | xr.Dataset, ep: Any) -> xr.DataArray | xr.Datas
 def _restrict_group(group: xr.Dataset, starts: np.ndarray, ends: np.ndarray) -> xr.Dataset:
     spikes = np.asarray(group["spike_time"].values, dtype=np.float64)
     offsets = unit_offsets(group)
-    keep = interval_of(spikes, starts, ends)[1]
+    keep = inside(spikes, starts, ends)
     counts = np.bincount(unit_index(offsets)[keep], minlength=offsets.size - 1)
     out = group.isel({SPIKE: np.flatnonzero(keep)})
     out["row_size"] = out["row_size"].copy(data=counts.astype(np.int64))

@@ -18,6 +18,7 @@ __all__ = [
     "positions_in",
     "drop_outside",
     "interval_of",
+    "inside",
     "closest_rows",
     "unit_index",
     "rates",
@@ -68,6 +69,11 @@ def interval_of(t: np.ndarray, starts: np.ndarray, ends: np.ndarray
     if starts.size == 0:
         return k, np.zeros(np.shape(t), dtype=bool)
     return k, (k >= 0) & (t <= ends[np.maximum(k, 0)])
+
+
+def inside(t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Boolean mask of the (not necessarily sorted) times ``t`` inside some interval."""
+    return interval_of(t, starts, ends)[1]
 
 
 def _at(tt: Any, positions: np.ndarray) -> np.ndarray:

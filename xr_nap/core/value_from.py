@@ -62,6 +62,10 @@ def value_from(
     """
     if mode not in ("closest", "before", "after"):
         raise ValueError(f"mode must be 'closest', 'before' or 'after', got {mode!r}")
+    if isinstance(obj, xr.Dataset) and nap_type(obj) == "TsGroup":
+        from xr_nap.core.groups import value_from_group
+
+        return value_from_group(obj, data, ep, mode)
     original = data
     obj, data = series(obj), series(data)
     if nap_type(data) in ("TsGroup", "IntervalSet") or nap_type(obj) in ("TsGroup", "IntervalSet"):

@@ -1,7 +1,7 @@
 """Counting events and averaging samples in time bins (pynapple ``count``/``bin_average``).
 
 Bins follow pynapple 0.11 exactly: inside each interval ``[s, e]`` the k-th bin is
-``[L_k, L_{k+1})`` with ``L_0 = s`` and ``L_k = round(s + k * bin_size, 9)``; bins are
+``[L_k, L_{k+1})`` with ``L_0 = s`` and ``L_{k+1} = round(L_k + bin_size, 9)``; bins are
 added while their centre ``L_k + bin_size / 2`` is ``<= e``, and samples after ``e`` are
 never counted. So an event exactly at ``e`` is dropped when ``e`` is a bin edge.
 """
@@ -35,9 +35,18 @@ __all__ = ["count", "bin_average", "time_bins"]
 PRECISION = 9  # decimals, pynapple's nap_config.time_index_precision
 
 
-def _left_edge(starts: np.ndarray, k: np.ndarray, bin_size: float) -> np.ndarray:
-    """Left edge of bin ``k`` of each interval, as pynapple computes it."""
-    return np.where(k == 0, starts, np.round(starts + k * bin_size, PRECISION))
+def left_edge(starts: np.ndarray, k: np.ndarray, bin_size: float) -> np.ndarray:
+    """Left edge of bin ``k`` of each interval, as pynapple computes it.
+
+    pynapple adds the bin size to the previous edge and rounds to 9 decimals at each
+    step. From ``L_1`` on the edges sit on the 1e-9 grid, so each step adds
+    ``round(bin_size, 9)``: ``L_k = round(L_1 + (k - 1) * round(bin_size, 9), 9)``.
+    (``round(s + k * bin_size, 9)`` drifts from this when the bin size has more than
+    9 decimals, e.g. 1/3.)
+    """
+    first = np.round(starts + bin_size, PRECISION)
+    later = np.round(first + (k - 1) * np.round(bin_size, PRECISION), PRECISION)
+    return np.where(k == 0, starts, later)
 
 
 def bins_per_interval(starts: np.ndarray, ends: np.ndarray, bin_size: float) -> np.ndarray:
@@ -48,9 +57,9 @@ def bins_per_interval(starts: np.ndarray, ends: np.ndarray, bin_size: float) -> 
     m = np.clip(np.floor((length - bin_size / 2) / bin_size).astype(np.int64) + 1, 0, cap)
     half = bin_size / 2
     for _ in range(2):  # the estimate is off by at most one bin either way
-        grow = (m < cap) & (_left_edge(starts, m, bin_size) + half <= ends)
+        grow = (m < cap) & (left_edge(starts, m, bin_size) + half <= ends)
         m += grow
-        shrink = (m > 0) & (_left_edge(starts, np.maximum(m - 1, 0), bin_size) + half > ends)
+        shrink = (m > 0) & (left_edge(starts, np.maximum(m - 1, 0), bin_size) + half > ends)
         m -= shrink
     return m
 
@@ -77,8 +86,10 @@ def _left_edges(
         k[0] = 0.0
         k[first[has][1:]] = 1.0 - m[has][:-1]
         np.cumsum(k, out=k)
-    left = np.repeat(starts, m)  # left = round(s + k * bin_size, 9), in place
-    left += np.multiply(k, bin_size, out=k)
+    # left = round(L_1 + (k - 1) * round(bin_size, 9), 9) (see left_edge), in place
+    left = np.repeat(np.round(starts + bin_size, PRECISION), m)
+    k -= 1.0
+    left += np.multiply(k, np.round(bin_size, PRECISION), out=k)
     np.round(left, PRECISION, out=left)
     left[first[has]] = starts[has]
     return left, first, m
@@ -87,7 +98,7 @@ def _left_edges(
 def _last_right_edges(starts: np.ndarray, m: np.ndarray, bin_size: float) -> np.ndarray:
     """Right edge of each interval's last bin (for intervals that have bins)."""
     has = m > 0
-    return np.round(starts[has] + m[has] * float(bin_size), PRECISION)
+    return left_edge(starts[has], m[has], float(bin_size))
 
 
 def _right_edges(left, first, m, starts, bin_size):
@@ -210,19 +221,44 @@ def _count_group(group, bin_size, starts, ends, dtype):
     spikes = np.asarray(group["spike_time"].values, dtype=np.float64)
     offsets = unit_offsets(group)
     n_units = offsets.size - 1
-    unit_index = np.repeat(np.arange(n_units), np.diff(offsets))
     if bin_size is None:  # one closed bin [s, e] per interval
         b, inside = interval_of(spikes, starts, ends)
         centre = starts + (ends - starts) / 2
     else:
         left, first, m = _left_edges(starts, ends, bin_size)
+        centre = left + float(bin_size) / 2
+        if left.size * n_units <= spikes.size:  # fewer bins than spikes: search the edges
+            return _group_result(group, centre, _edge_counts(
+                spikes, offsets, left, first, m, starts, ends, bin_size), starts, ends, dtype)
         right = _right_edges(left, first, m, starts, bin_size)
         b, inside = _bin_of(spikes, left, right, first, m, starts, ends, bin_size)
-        centre = left + float(bin_size) / 2
+    unit_index = np.repeat(np.arange(n_units), np.diff(offsets))
     flat = b[inside] * n_units + unit_index[inside]
     check_output_size(centre.size * n_units, dtype.itemsize, "the counts", "use a larger "
                       "bin_size, shorter epochs or fewer units")
     counts = np.bincount(flat, minlength=centre.size * n_units).reshape(centre.size, n_units)
+    return _group_result(group, centre, counts, starts, ends, dtype)
+
+
+def _edge_counts(spikes, offsets, left, first, m, starts, ends, bin_size):
+    """Counts ``(bins, units)`` by searching each unit's sorted spikes for the bin
+    edges (work ~ bins x units, not spikes): as :func:`_bin_ranges` for one series."""
+    has = m > 0
+    last = first[has] + m[has] - 1
+    last_right = _last_right_edges(starts, m, bin_size)
+    counts = np.empty((left.size, offsets.size - 1), dtype=np.int64)
+    for u in range(offsets.size - 1):
+        s = spikes[offsets[u]:offsets[u + 1]]
+        lo = np.searchsorted(s, left, side="left")
+        hi = np.empty_like(lo)
+        hi[:-1] = lo[1:]
+        hi[last] = np.minimum(np.searchsorted(s, last_right, side="left"),
+                              np.searchsorted(s, ends[has], side="right"))
+        counts[:, u] = hi - lo
+    return counts
+
+
+def _group_result(group, centre, counts, starts, ends, dtype):
     coords = {UNIT: group[UNIT].values}
     for key in group.data_vars:
         var = group[key]

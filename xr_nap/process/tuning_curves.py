@@ -31,7 +31,7 @@ import xarray as xr
 
 from xr_nap.core.blocks import Reduction, reduce_time, segment_sums, take_rows, time_blocks
 from xr_nap.core.intervals import bounds
-from xr_nap.core.search import closest_rows, epoch_rows, interval_of, ranges, rates, unit_index
+from xr_nap.core.search import closest_rows, epoch_rows, inside, ranges, rates, unit_index
 from xr_nap.core.time_index import TimeIndex, time_index
 from xr_nap.core.time_series import (
     TIME,
@@ -378,7 +378,7 @@ def _spike_counts(data, kind, features, tf, starts, ends, lo, hi, edges):
         offsets = unit_offsets(data)
     n_units = offsets.size - 1
     unit = unit_index(offsets)
-    keep = interval_of(spikes, starts, ends)[1]
+    keep = inside(spikes, starts, ends)
     spikes, unit = spikes[keep], unit[keep]
     occupancy, flat = _feature_pass(features, lo, hi, edges,
                                     closest_rows(spikes, tf, starts, ends))
@@ -488,7 +488,7 @@ def compute_response_per_epoch(
             else:
                 spikes = np.asarray(data["spike_time"].values, dtype=np.float64)
                 offsets = unit_offsets(data)
-            n = np.bincount(unit_index(offsets)[interval_of(spikes, starts, ends)[1]],
+            n = np.bincount(unit_index(offsets)[inside(spikes, starts, ends)],
                             minlength=offsets.size - 1)
             columns.append(rates(n, starts, ends))
         else:

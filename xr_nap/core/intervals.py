@@ -14,7 +14,6 @@ starts and ends separately and drops metadata).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +23,7 @@ import xarray as xr
 
 from xr_nap.core.metadata import plain_array
 from xr_nap.core.search import drop_outside, interval_of, positions_in, ranges  # noqa: F401
-from xr_nap.errors import TimeAxisError, XrNapError
+from xr_nap.errors import TimeAxisError, XrNapError, warn
 
 INTERVAL = "interval"
 TOUCH_GAP = 1.0e-6  # pynapple separates touching intervals by this much
@@ -206,8 +205,7 @@ def interval_set(
 
     nan = np.isnan(starts) | np.isnan(ends)
     if nan.any():
-        warnings.warn(f"{int(nan.sum())} row(s) with NaN start/end time(s) were dropped.",
-                      UserWarning, stacklevel=2)
+        warn(f"{int(nan.sum())} row(s) with NaN start/end time(s) were dropped.")
         starts, ends, meta = starts[~nan], ends[~nan], meta[~nan].reset_index(drop=True)
     if np.isinf(starts).any() or np.isinf(ends).any():
         raise ValueError("interval bounds must be finite")
@@ -255,7 +253,7 @@ def _normalise(
             ends = ends.copy()
             ends[:-1][touching] -= TOUCH_GAP
     if messages:
-        warnings.warn("\n".join(messages), UserWarning, stacklevel=3)
+        warn("\n".join(messages))
     return starts, ends, meta
 
 

@@ -42,7 +42,7 @@ from xr_nap.core.time_series import (
     times,
     unit_offsets,
 )
-from xr_nap.errors import check_output_size
+from xr_nap.errors import check_output_size, warn
 
 __all__ = [
     "tuning_curves",
@@ -628,8 +628,8 @@ def compute_mutual_information(
     axes = tuple(np.arange(1, fx.ndim))
     fr = tuning_curves.attrs.get("rates") if rates is None else rates
     if fr is None:
-        warnings.warn("Estimating mean firing rates from tuning curves, they were not in "
-                      "the tuning curves nor passed.", UserWarning, stacklevel=2)
+        warn("Estimating mean firing rates from tuning curves, they were not in the "
+             "tuning curves nor passed.")
         fr = np.nansum(fx * occupancy, axis=axes)
     fr = np.asarray(fr, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -40,12 +40,19 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     >>> ranges(np.array([0, 5]), np.array([2, 8]))
     array([0, 1, 5, 6, 7])
     """
-    lengths = np.maximum(np.asarray(hi, np.int64) - np.asarray(lo, np.int64), 0)
+    lo = np.asarray(lo, np.int64)
+    lengths = np.maximum(np.asarray(hi, np.int64) - lo, 0)
+    used = lengths > 0
+    lo, lengths = lo[used], lengths[used]
     total = int(lengths.sum())
     if total == 0:
         return np.empty(0, dtype=np.int64)
-    out_start = np.cumsum(lengths) - lengths
-    return np.arange(total, dtype=np.int64) + np.repeat(lo - out_start, lengths)
+    # steps of one, with a jump where each range starts: one array, summed in place
+    out = np.ones(total, dtype=np.int64)
+    first = np.cumsum(lengths) - lengths
+    out[first[1:]] = lo[1:] - (lo[:-1] + lengths[:-1] - 1)
+    out[0] = lo[0]
+    return np.cumsum(out, out=out)
 
 
 def positions_in(t: Any, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

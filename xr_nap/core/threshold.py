@@ -8,9 +8,9 @@ import numpy as np
 import xarray as xr
 
 from xr_nap.core.blocks import Reduction, reduce_time
-from xr_nap.core.search import ranges
+from xr_nap.core.restrict import take_times
 from xr_nap.core.time_index import time_index
-from xr_nap.core.time_series import TIME, nap_type, series, support_bounds, with_support
+from xr_nap.core.time_series import nap_type, series, support_bounds
 
 __all__ = ["threshold"]
 
@@ -76,8 +76,7 @@ def threshold(
     new_e = np.where(ends_inner, after - (after - t_close) / 2, t_close)
     # as in pynapple, a run of no duration (one sample at an edge) goes, with its sample
     keep = new_e > new_s
-    out = obj.isel({TIME: ranges(opens[keep], closes[keep] + 1)})
-    return with_support(out, new_s[keep], new_e[keep])
+    return take_times(obj, opens[keep], closes[keep] + 1, new_s[keep], new_e[keep])
 
 
 def _add_pairs(a: tuple, b: tuple) -> tuple:

@@ -454,8 +454,10 @@ class TimeIndex(Index):
             return None
         if key.dtype == bool:
             positions = np.flatnonzero(key)
-        else:
+        elif key.size and key.min() < 0:
             positions = np.where(key < 0, key + self.size, key).astype(np.int64)
+        else:
+            positions = key
         if positions.size == self.size and np.array_equal(positions, np.arange(self.size)):
             return self
         t = self.times_at(positions)

@@ -79,6 +79,7 @@ from xr_nap.io.describe import table
 from xr_nap.io.nwb_build import build
 from xr_nap.io.nwb_scan import NWBObject, describe_skipped, is_nwb_file
 from xr_nap.io.nwb_store import NWBArray, NWBStore
+from xr_nap.io.remote import is_url
 
 __all__ = ["NWBFile", "NWBBackendEntrypoint", "NWBArray"]
 
@@ -151,16 +152,19 @@ class NWBBackendEntrypoint(BackendEntrypoint):
     supports_groups = True
     open_dataset_parameters = ("filename_or_obj", "drop_variables", "group", "mask_and_scale",
                                "decode_times", "decode_timedelta", "use_cftime",
-                               "concat_characters", "decode_coords", "lock")
+                               "concat_characters", "decode_coords", "lock", "storage_options")
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         if isinstance(filename_or_obj, h5py.File):
             return is_nwb_file(filename_or_obj)
         if not isinstance(filename_or_obj, (str, os.PathLike)):
             return type(filename_or_obj).__name__ == "NWBFile"
-        path = Path(os.fspath(filename_or_obj))
-        if path.suffix.lower() == ".nwb":
+        text = os.fspath(filename_or_obj)
+        if text.split("?", 1)[0].rstrip("/").lower().endswith((".nwb", ".nwb.zarr")):
             return True
+        path = Path(text)
+        if is_url(text):
+            return False
         if not path.is_file():
             return False
         try:
@@ -185,8 +189,9 @@ class NWBBackendEntrypoint(BackendEntrypoint):
         concat_characters: Any = None,
         decode_coords: Any = None,
         lock: Any = None,
+        storage_options: dict[str, Any] | None = None,
     ) -> xr.Dataset:
-        store = NWBStore(filename_or_obj, lock)
+        store = NWBStore(filename_or_obj, lock, storage_options)
         try:
             ds = _drop(_open_group(store, group, mask_and_scale is not False), drop_variables)
         except BaseException:
@@ -202,9 +207,10 @@ class NWBBackendEntrypoint(BackendEntrypoint):
         drop_variables: str | Iterable[str] | None = None,
         mask_and_scale: bool | None = True,
         lock: Any = None,
+        storage_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> dict[str, xr.Dataset]:
-        store = NWBStore(filename_or_obj, lock)
+        store = NWBStore(filename_or_obj, lock, storage_options)
         try:
             out = _groups(store, drop_variables, mask_and_scale is not False)
         except BaseException:
@@ -220,9 +226,10 @@ class NWBBackendEntrypoint(BackendEntrypoint):
         drop_variables: str | Iterable[str] | None = None,
         mask_and_scale: bool | None = True,
         lock: Any = None,
+        storage_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> xr.DataTree:
-        store = NWBStore(filename_or_obj, lock)
+        store = NWBStore(filename_or_obj, lock, storage_options)
         try:
             tree = xr.DataTree.from_dict(
                 _groups(store, drop_variables, mask_and_scale is not False))
@@ -293,10 +300,12 @@ class NWBFile(Mapping):
     """
 
     def __init__(self, file: Any, lazy_loading: bool = True,
-                 chunks: Mapping[str, Any] | int | str | None = None):
-        self._store = NWBStore(file)
+                 chunks: Mapping[str, Any] | int | str | None = None,
+                 storage_options: dict[str, Any] | None = None):
+        self._store = NWBStore(file, storage_options=storage_options)
         self.name = self._store.name
-        self.path = Path(self._store.where)
+        where = self._store.where  # a URL or a file object's description stays a string
+        self.path = Path(where) if os.path.exists(where) else where
         self.attrs = dict(self._store.attrs)
         self.key_to_id = {k: o.object_id for k, o in self._store.index.items()}
         self.key_to_full_path = {k: o.full_path for k, o in self._store.index.items()}

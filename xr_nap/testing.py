@@ -346,7 +346,14 @@ class FileServer:
             def do_GET(self) -> None:
                 server._answer(self, body=True)
 
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                import sys
+
+                if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hung up
+                    super().handle_error(request, client_address)
+
+        self._httpd = Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
@@ -363,7 +370,7 @@ class FileServer:
     def _send(self, handler: Any, status: int, headers: dict[str, str], data: bytes,
               body: bool) -> None:
         handler.send_response(status)
-        for key, value in {**headers, "Content-Length": str(len(data))}.items():
+        for key, value in {"Content-Length": str(len(data)), **headers}.items():
             handler.send_header(key, value)
         handler.end_headers()
         if body and data:
@@ -397,8 +404,11 @@ class FileServer:
         size = target.stat().st_size
         wanted = handler.headers.get("Range", "")
         if not (self.ranges and wanted.startswith("bytes=")):
-            return self._send(handler, 200, {"Accept-Ranges": "none"},
-                              target.read_bytes(), body)
+            accept = {"Accept-Ranges": "bytes" if self.ranges else "none"}
+            if not body:  # HEAD: the size, without reading the file
+                return self._send(handler, 200, {**accept, "Content-Length": str(size)},
+                                  b"", body)
+            return self._send(handler, 200, accept, target.read_bytes(), body)
         first, _, last = wanted[len("bytes="):].split(",")[0].strip().partition("-")
         if first:
             start, stop = int(first), min(int(last) + 1 if last else size, size)

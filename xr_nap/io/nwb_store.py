@@ -254,9 +254,13 @@ def _describe(fileobj: Any) -> str:
 
 
 def _h5_from_fileobj(fileobj: Any, mode: str = "r") -> h5py.File:
+    from xr_nap.io.remote import H5FileObject
+
+    if mode != "r":
+        raise ValueError(f"NWB files are opened read-only (mode {mode!r})")
     try:
         fileobj.seek(0)
-        return h5py.File(fileobj, mode)
+        return H5FileObject(fileobj, owns_source=False)
     except OSError as err:
         raise NWBFormatError(f"cannot read {_describe(fileobj)} as an HDF5 (NWB) file: "
                              f"{err}") from err

@@ -24,16 +24,21 @@ key                 meaning
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Any
 
 import h5py
 from xarray.core.utils import is_remote_uri
 
-__all__ = ["HTTPRangeFile", "is_url", "open_h5_url", "missing_dependency", "REMOTE_EXTRA"]
+from xr_nap.errors import NWBFormatError
+
+__all__ = ["HTTPRangeFile", "H5FileObject", "is_url", "open_h5_url", "missing_dependency",
+           "REMOTE_EXTRA"]
 
 REMOTE_EXTRA = 'pip install "xr-nap[remote]"'
 HTTP_OPTIONS = ("block_size", "max_block_size", "cache_size", "headers", "timeout")
@@ -316,27 +321,55 @@ def open_byte_source(url: str, storage_options: dict[str, Any] | None = None) ->
     return HTTPRangeFile(url, **options)
 
 
-class H5Remote(h5py.File):
-    """An ``h5py.File`` over a remote byte source, which it closes when it is closed."""
+class H5FileObject(h5py.File):
+    """An ``h5py.File`` read through a Python file object.
 
-    def __init__(self, source: Any):
-        self._source = source
+    It closes the file object too if it owns it (a byte source opened for a URL).
+    Files still open when the interpreter exits are closed before its teardown: HDF5
+    closing a file then would call into a half-finalized file object (a crash).
+    """
+
+    def __init__(self, source: Any, owns_source: bool):
+        self._source, self._owns_source = source, owns_source
         super().__init__(source, "r")
+        _OPEN_FILE_OBJECTS.add(self)
 
     def close(self) -> None:
         super().close()
-        self._source.close()
+        if self._owns_source:
+            self._source.close()
+
+
+_OPEN_FILE_OBJECTS: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_file_objects() -> None:
+    for f in list(_OPEN_FILE_OBJECTS):
+        try:
+            f.close()
+        except Exception:  # noqa: BLE001 (at exit, a file that fails to close is moot)
+            pass
 
 
 def open_h5_url(url: str, mode: str = "r",
-                storage_options: dict[str, Any] | None = None) -> H5Remote:
+                storage_options: dict[str, Any] | None = None) -> H5FileObject:
     """``h5py.File`` over a URL: the opener the file manager of a remote NWB file
-    (re)opens it with (read-only: ``mode`` must be ``"r"``)."""
+    (re)opens it with (read-only: ``mode`` must be ``"r"``).
+
+    Raises
+    ------
+    NWBFormatError
+        If the bytes at ``url`` are not an HDF5 file (or a truncated one).
+    """
     if mode != "r":
         raise ValueError(f"remote NWB files are read-only (mode {mode!r})")
     source = open_byte_source(url, storage_options)
     try:
-        return H5Remote(source)
+        return H5FileObject(source, owns_source=True)
+    except OSError as err:
+        source.close()
+        raise NWBFormatError(f"cannot read {url} as an HDF5 (NWB) file: {err}") from err
     except BaseException:
         source.close()
         raise

@@ -32,6 +32,7 @@ __all__ = [
     "FileServer",
     "assert_nap_equal",
     "assert_support_equal",
+    "dandi_routes",
     "position_like",
     "sample_session",
     "write_large_nwb",
@@ -433,3 +434,49 @@ class FileServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def dandi_routes(dandiset_id: str, assets: dict[str, str], version: str = "draft",
+                 zarr_assets: dict[str, str] | None = None) -> dict[str, Any]:
+    """:class:`FileServer` routes imitating the DANDI API calls of
+    :func:`xr_nap.open_dandi`, for tests and examples that run offline.
+
+    Parameters
+    ----------
+    dandiset_id : str
+        Six digits, e.g. ``"000123"``.
+    assets : dict
+        Asset path in the dandiset -> the served file's name (its download endpoint
+        redirects there, as DANDI's does to its storage).
+    version : str
+        The version the routes answer for.
+    zarr_assets : dict, optional
+        Asset path -> the URL of an NWB-zarr store (given as its ``contentUrl``).
+
+    Examples
+    --------
+    >>> from xr_nap.testing import dandi_routes
+    >>> for route in sorted(dandi_routes("000123", {"sub-1/a.nwb": "a.nwb"})):
+    ...     print(route)
+    /api/assets/asset-0/
+    /api/assets/asset-0/download/
+    /api/dandisets/000123/versions/draft/assets/
+    """
+    listed = []
+    routes: dict[str, Any] = {}
+    for i, (path, target) in enumerate({**assets, **(zarr_assets or {})}.items()):
+        asset_id = f"asset-{i}"
+        is_zarr = path in (zarr_assets or {})
+        listed.append({"asset_id": asset_id, "path": path, "size": 0,
+                       "zarr": f"zarr-{i}" if is_zarr else None,
+                       "blob": None if is_zarr else f"blob-{i}"})
+        routes[f"/api/assets/{asset_id}/download/"] = (
+            lambda q, t=target: ("redirect", "/" + t.lstrip("/")))
+        routes[f"/api/assets/{asset_id}/"] = lambda q, t=target: {"contentUrl": [t]}
+
+    def listing(query: dict) -> dict:
+        found = [a for a in listed if a["path"].startswith(query.get("path", ""))]
+        return {"count": len(found), "next": None, "previous": None, "results": found}
+
+    routes[f"/api/dandisets/{dandiset_id}/versions/{version}/assets/"] = listing
+    return routes

@@ -36,6 +36,7 @@ __all__ = [
     "position_like",
     "sample_session",
     "write_large_nwb",
+    "write_nwb_zarr",
     "write_sample_nwb",
 ]
 
@@ -480,3 +481,13 @@ def dandi_routes(dandiset_id: str, assets: dict[str, str], version: str = "draft
 
     routes[f"/api/dandisets/{dandiset_id}/versions/{version}/assets/"] = listing
     return routes
+
+
+def write_nwb_zarr(h5_path: Any, out: Any, consolidated: bool = True,
+                   chunk_rows: int | None = None) -> Any:
+    """Write the HDF5 NWB file ``h5_path`` as an NWB-zarr store (directory ``out``) in
+    hdmf-zarr's zarr-2 layout, without hdmf-zarr (see :mod:`xr_nap.io.nwb_zarr_writer`);
+    ``consolidated`` writes ``.zmetadata``. Returns the store's path."""
+    from xr_nap.io.nwb_zarr_writer import write_nwb_zarr as write
+
+    return write(h5_path, out, consolidated, chunk_rows)

@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 import xr_nap as nap
-from xr_nap.testing import FileServer, dandi_routes
+from xr_nap.testing import FileServer, dandi_routes, write_nwb_zarr
 
 pytest.importorskip("requests")
 
@@ -17,8 +17,6 @@ ASSET = "sub-1/sub-1_ses-1_ecephys.nwb"
 
 @pytest.fixture(scope="module")
 def archive(session_nwb, tmp_path_factory):
-    from nwb_zarr_writer import write_nwb_zarr
-
     root = tmp_path_factory.mktemp("dandi")
     shutil.copy(session_nwb, root / "blob.nwb")
     write_nwb_zarr(session_nwb, root / "store")  # DANDI's zarr URLs have no suffix

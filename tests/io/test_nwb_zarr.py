@@ -17,10 +17,9 @@ import xarray as xr
 import xr_nap as nap
 from xr_nap.errors import NWBFormatError
 from xr_nap.io.nwb_zarr import reference_strings
-from xr_nap.testing import assert_nap_equal
+from xr_nap.testing import assert_nap_equal, write_nwb_zarr
 
 pytest.importorskip("zarr", minversion="3")
-from nwb_zarr_writer import write_nwb_zarr  # noqa: E402
 
 # The decompressed chunk of ``units/electrode_group`` (three references to one
 # ElectrodeGroup) in a store written by hdmf-zarr 0.13: a pickled object array of

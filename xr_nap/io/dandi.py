@@ -111,8 +111,16 @@ def dandi_url(dandiset_id: str | int, path: str, version: str = "draft", *,
 
     Examples
     --------
+    Offline, against a local imitation of the API (``api_url``; the default is DANDI's):
+
+    >>> import tempfile
     >>> import xr_nap as nap
-    >>> url = nap.dandi_url("000582", "sub-1/sub-1_ses-1_ecephys.nwb")  # doctest: +SKIP
+    >>> from xr_nap.testing import FileServer, dandi_routes
+    >>> routes = dandi_routes("000123", {"sub-1/sub-1_ses-1.nwb": "s.nwb"})
+    >>> with FileServer(tempfile.mkdtemp(), routes=routes) as server:
+    ...     url = nap.dandi_url("000123", "sub-1/sub-1_ses-1.nwb", api_url=server.url("api"))
+    >>> url.endswith("/api/assets/asset-0/download/")
+    True
     """
     return _resolve(dandiset_id, path, version, api_url, timeout)[0]
 
@@ -141,9 +149,19 @@ def open_dandi(dandiset_id: str | int, path: str, version: str = "draft", *,
 
     Examples
     --------
+    Offline, against a local imitation of the API (``api_url``; the default is DANDI's):
+
+    >>> import tempfile
     >>> import xr_nap as nap
-    >>> data = nap.open_dandi("000582", "sub-1/sub-1_ses-1_ecephys.nwb")  # doctest: +SKIP
-    >>> data["units"]  # doctest: +SKIP
+    >>> from xr_nap.testing import FileServer, dandi_routes, write_sample_nwb
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = write_sample_nwb(f"{folder}/s.nwb", duration=20.0, n_units=2)
+    >>> routes = dandi_routes("000123", {"sub-1/sub-1_ses-1.nwb": "s.nwb"})
+    >>> with FileServer(folder, routes=routes) as server:
+    ...     with nap.open_dandi("000123", "sub-1/sub-1_ses-1.nwb",
+    ...                         api_url=server.url("api")) as data:
+    ...         print(sorted(data))
+    ['epochs', 'lfp', 'position', 'units']
     """
     from xr_nap.io.nwb import NWBFile
 

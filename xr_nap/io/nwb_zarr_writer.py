@@ -1,7 +1,8 @@
 """Write an NWB HDF5 file as an NWB-zarr store in hdmf-zarr's (zarr format 2) layout.
 
-hdmf-zarr itself pins zarr 2, which cannot live next to zarr-python 3 in the test
-environment, so the tests write its documented layout by hand from an HDF5 file:
+For tests and examples (:func:`xr_nap.testing.write_nwb_zarr`): hdmf-zarr pins zarr 2,
+which cannot live next to zarr-python 3 in one environment, so this writes its
+documented layout by hand from an HDF5 file:
 
 - a group per HDF5 group (``.zgroup`` + ``.zattrs``), an array per dataset
   (``.zarray`` + ``.zattrs`` + chunk files), same names;
@@ -30,6 +31,8 @@ from typing import Any
 import h5py
 import numcodecs
 import numpy as np
+
+__all__ = ["write_nwb_zarr"]
 
 _BLOSC = {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0}
 
@@ -148,7 +151,8 @@ class _Writer:
 
 def write_nwb_zarr(h5_path: Any, out: Any, consolidated: bool = True,
                    chunk_rows: int | None = None) -> Path:
-    """Write the HDF5 NWB file ``h5_path`` as an NWB-zarr store at ``out``."""
+    """Write the HDF5 NWB file ``h5_path`` as an NWB-zarr store (directory) at ``out``;
+    ``chunk_rows`` (default: the HDF5 chunks, else one chunk) sets the zarr chunks."""
     out = Path(out)
     with h5py.File(h5_path, "r") as f:
         writer = _Writer(f, out, chunk_rows)

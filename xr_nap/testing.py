@@ -338,6 +338,9 @@ class FileServer:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real servers
+            # headers and body go out in two writes: without this, Nagle's algorithm
+            # and delayed ACKs hold the body back tens of milliseconds per answer
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # quiet
                 pass

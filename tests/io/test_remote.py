@@ -236,3 +236,33 @@ def test_file_server_answers(tmp_path):
         assert get(server.url("api/none/")).status_code == 404
         assert server.requests == 9
     assert Path(tmp_path / "a.bin").exists()
+
+
+def test_range_reader_matches_the_bytes(tmp_path):
+    """Random reads through small blocks, read-ahead and a cache smaller than one read
+    give the file's bytes; a file changed on the server is noticed."""
+    rng = np.random.default_rng(0)
+    data = rng.integers(0, 256, 50_000, dtype=np.uint8).tobytes()
+    (tmp_path / "a.bin").write_bytes(data)
+    with FileServer(tmp_path) as server:
+        f = HTTPRangeFile(server.url("a.bin"), block_size=1000, max_block_size=4000,
+                          cache_size=2000)
+        assert f.size == len(data) and f.seek(0, 2) == len(data)
+        for start in [*rng.integers(0, len(data), 200), 0, 49_999, 10_000, 11_000, 12_000]:
+            n = int(rng.integers(1, 9000))
+            f.seek(int(start))
+            assert f.read(n) == data[start:start + n]
+        f.seek(49_990)
+        buffer = bytearray(20)
+        assert f.readinto(buffer) == 10 and bytes(buffer[:10]) == data[-10:]
+        assert f.read() == b""
+        copy = pickle.loads(pickle.dumps(f))  # the URL and options, not the cache
+        assert copy.options == f.options and copy.read(5) == data[:5]
+        (tmp_path / "a.bin").write_bytes(data[:30_000])
+        f.seek(40_000)
+        with pytest.raises(OSError, match="changed on the server"):
+            f.read(10)
+        f.close()
+        (tmp_path / "empty.bin").write_bytes(b"")
+        with HTTPRangeFile(server.url("empty.bin")) as empty:
+            assert empty.size == 0 and empty.read() == b""

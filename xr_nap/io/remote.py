@@ -153,8 +153,11 @@ class HTTPRangeFile(io.RawIOBase):
         if status in (401, 403):
             raise PermissionError(f"access refused: {message} (give credentials with "
                                   "storage_options={'headers': {...}})")
-        if status == 416 and start == 0:
-            return None  # an empty file
+        if status == 416:
+            if start == 0:
+                return None  # an empty file
+            raise OSError(f"{self.url}: the file changed on the server (it has no bytes "
+                          f"from {start} on any more)")
         raise OSError(f"cannot read {message}")
 
     def _first_request(self) -> int:
@@ -200,8 +203,9 @@ class HTTPRangeFile(io.RawIOBase):
         while len(self._blocks) * block > self.options["cache_size"] and len(self._blocks) > 1:
             self._blocks.popitem(last=False)
 
-    def _fetch(self, first: int, last: int) -> None:
-        """Fetch blocks ``first..last`` (and read-ahead) in one request."""
+    def _fetch(self, first: int, last: int) -> dict[int, bytes]:
+        """Fetch blocks ``first..last`` (and read-ahead) in one request; return them
+        (the cache may be too small to keep them all)."""
         block = self.options["block_size"]
         limit = self.options["max_block_size"] // block
         if first == self._next:  # sequential: read further ahead each time
@@ -214,29 +218,40 @@ class HTTPRangeFile(io.RawIOBase):
         stop = next((i for i in range(last + 1, stop) if i in self._blocks), stop)
         start_byte, stop_byte = first * block, min(stop * block, self.size)
         response = self._get(start_byte, stop_byte)
+        if response is None:
+            raise OSError(f"{self.url}: the file changed on the server (it is now empty)")
         with response:
-            if response.status_code != 206:
-                raise OSError(f"{self.url}: the server stopped answering byte-range "
-                              "requests")
+            total = response.headers.get("Content-Range", "").rpartition("/")[2]
+            if response.status_code != 206 or total != str(self.size):
+                raise OSError(f"{self.url}: the file changed on the server, or the server "
+                              f"stopped answering byte ranges (HTTP {response.status_code}, "
+                              f"Content-Range {response.headers.get('Content-Range')!r}, "
+                              f"expected a total of {self.size} bytes)")
             data = self._content(response, stop_byte - start_byte, start_byte)
-        self._store(first, data)
         self._next = stop
+        got = {first + i // block: data[i:i + block] for i in range(0, len(data), block)}
+        self._store(first, data)
+        return got
 
     def _read_at(self, pos: int, n: int) -> bytes:
         block = self.options["block_size"]
         first, last = pos // block, (pos + n - 1) // block
-        missing = [i for i in range(first, last + 1) if i not in self._blocks]
-        while missing:  # each run of missing blocks in one request
-            run_end = missing[0]
-            while run_end + 1 in missing:
+        parts: dict[int, bytes] = {}
+        i = first
+        while i <= last:
+            held = self._blocks.get(i)
+            if held is not None:
+                self._blocks.move_to_end(i)
+                parts[i] = held
+                i += 1
+                continue
+            run_end = i  # a run of missing blocks: one request
+            while run_end < last and run_end + 1 not in self._blocks:
                 run_end += 1
-            self._fetch(missing[0], run_end)
-            missing = [i for i in missing if i not in self._blocks]
-        parts = []
-        for i in range(first, last + 1):
-            self._blocks.move_to_end(i)
-            parts.append(self._blocks[i])
-        joined = parts[0] if len(parts) == 1 else b"".join(parts)
+            got = self._fetch(i, run_end)
+            parts.update((k, v) for k, v in got.items() if k <= last)
+            i = run_end + 1
+        joined = b"".join(parts[k] for k in range(first, last + 1))
         offset = pos - first * block
         return joined[offset:offset + n]
 

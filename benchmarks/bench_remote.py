@@ -96,9 +96,14 @@ def main() -> None:
     args = parser.parse_args()
     n_samples = 10**7 if args.quick else 10**8
 
+    # imported before timing, so no step pays for a first import
     import fsspec
+    import pynapple  # noqa: F401
+    import pynwb  # noqa: F401
     import remfile
+    import requests  # noqa: F401
 
+    import xr_nap.io.nwb  # noqa: F401
     from xr_nap.testing import FileServer, write_large_nwb
 
     warnings.filterwarnings("ignore")

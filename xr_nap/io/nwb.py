@@ -11,6 +11,11 @@ intervals) are read; array data stay in the file behind an xarray
 a :class:`~xarray.backends.CachingFileManager`, so objects pickle (dask processes,
 ``distributed``) and ``chunks={}`` gives dask arrays chunked like the HDF5 datasets.
 
+Sources (:func:`xr_nap.io.nwb_store.open_source`): a path; a URL, kept as a string and
+reopened through :mod:`xr_nap.io.remote` (HTTP ranges, or fsspec with
+``storage_options``); an open binary file object; an h5py or pynwb file; an NWB-zarr
+store, walked by the same scan and builders through :mod:`xr_nap.io.nwb_zarr`.
+
 Mapping (pynapple 0.11's, with the data model of xr-nap):
 
 ============================  ==============================================================
@@ -138,7 +143,9 @@ class NWBBackendEntrypoint(BackendEntrypoint):
     of :class:`NWBFile` (pynapple's key), pynapple's full path (``"/behavior/Position/pos"``)
     or the HDF5 path. Without ``group`` it returns the file-level metadata (the root of
     ``open_datatree``) with the list of keys in ``attrs["nwb_keys"]``.
-    ``mask_and_scale=False`` gives raw (unconverted) values.
+    ``mask_and_scale=False`` gives raw (unconverted) values. ``filename_or_obj`` may
+    also be a URL (with ``storage_options``), an open binary file object or an NWB-zarr
+    store, as for :class:`NWBFile`.
 
     Examples
     --------
@@ -257,9 +264,12 @@ class NWBFile(Mapping):
 
     Parameters
     ----------
-    file : str, path-like, h5py.File or pynwb.NWBFile
+    file : str, path-like, URL, file object, h5py.File, pynwb.NWBFile or NWB-zarr store
         The file; an already opened ``pynwb.NWBFile`` is read through its h5py file
-        (which stays open and owned by its ``NWBHDF5IO``).
+        (which stays open and owned by its ``NWBHDF5IO``). URLs (``https://``,
+        ``s3://``, ...), open binary file objects and NWB-zarr stores (a directory,
+        ``.zarr`` URL or fsspec mapper) are read as described in the remote-reading page
+        of the docs.
     lazy_loading : bool, default True
         Keep array data in the file until indexed; ``False`` loads each object into
         memory when it is first accessed.
@@ -267,6 +277,8 @@ class NWBFile(Mapping):
         Give series dask arrays, as ``xr.open_dataset(..., chunks=)`` does: ``{}`` uses
         the HDF5 chunks of each dataset, a dict ``{"time": n}`` overrides them. ``None``
         (default) keeps the lazily indexed arrays. Ignored when ``lazy_loading=False``.
+    storage_options : dict, optional
+        For URLs: options of the byte source (:mod:`xr_nap.io.remote`).
 
     Attributes
     ----------
@@ -294,9 +306,13 @@ class NWBFile(Mapping):
 
     Examples
     --------
-    >>> import xr_nap as nap  # doctest: +SKIP
-    >>> with nap.load_file("session.nwb") as data:  # doctest: +SKIP
-    ...     spikes = data["units"]
+    >>> import tempfile
+    >>> import xr_nap as nap
+    >>> from xr_nap.testing import write_sample_nwb
+    >>> path = write_sample_nwb(f"{tempfile.mkdtemp()}/session.nwb", duration=20.0, n_units=2)
+    >>> with nap.load_file(path) as data:
+    ...     print(data.type_of("units"), data["units"].sizes["unit"])
+    TsGroup 2
     """
 
     def __init__(self, file: Any, lazy_loading: bool = True,

@@ -17,9 +17,10 @@ import xarray as xr
 import xr_nap as nap
 from xr_nap.errors import NWBFormatError
 from xr_nap.io.nwb_zarr import reference_strings
-from xr_nap.testing import assert_nap_equal, write_nwb_zarr
+from xr_nap.testing import write_nwb_zarr
 
 pytest.importorskip("zarr", minversion="3")
+from nwb_compare import assert_files_equal  # noqa: E402
 
 # The decompressed chunk of ``units/electrode_group`` (three references to one
 # ElectrodeGroup) in a store written by hdmf-zarr 0.13: a pickled object array of
@@ -37,21 +38,6 @@ HDMF_ZARR_REFERENCES = bytes.fromhex(
     "6815298194286817681868198c232f67656e6572616c2f657874726163656c6c756c61725f65706879732f73"
     "68616e6b3094681b681c681d681e756815298194286817681868198c232f67656e6572616c2f657874726163"
     "656c6c756c61725f65706879732f7368616e6b3094681b681c681d681e75657494622e")
-
-
-def assert_files_equal(a: nap.NWBFile, b: nap.NWBFile) -> None:
-    """Same keys, types, file metadata, and every object identical (values, coords,
-    supports, attrs)."""
-    assert list(a) == list(b)
-    assert {k: a.type_of(k) for k in a} == {k: b.type_of(k) for k in b}
-    assert a.attrs == b.attrs
-    assert a.key_to_id == b.key_to_id
-    for key in a:
-        x, y = a[key], b[key]
-        pairs = zip(x.values(), y.values(), strict=True) if isinstance(x, dict) else [(x, y)]
-        for one, other in pairs:
-            xr.testing.assert_identical(one, other)
-            assert_nap_equal(one, other)
 
 
 @pytest.fixture(scope="module")

@@ -21,20 +21,10 @@ import xarray as xr
 import xr_nap as nap
 from xr_nap.errors import NWBFormatError
 from xr_nap.io.remote import HTTPRangeFile
-from xr_nap.testing import FileServer, assert_nap_equal
+from xr_nap.testing import FileServer
 
 pytest.importorskip("requests")
-
-
-def assert_files_equal(a: nap.NWBFile, b: nap.NWBFile) -> None:
-    assert list(a) == list(b)
-    assert a.attrs == b.attrs
-    for key in a:
-        x, y = a[key], b[key]
-        pairs = zip(x.values(), y.values(), strict=True) if isinstance(x, dict) else [(x, y)]
-        for one, other in pairs:
-            xr.testing.assert_identical(one, other)
-            assert_nap_equal(one, other)
+from nwb_compare import assert_files_equal  # noqa: E402
 
 
 @pytest.fixture(scope="module")

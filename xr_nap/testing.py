@@ -487,10 +487,11 @@ def dandi_routes(dandiset_id: str, assets: dict[str, str], version: str = "draft
 
 
 def write_nwb_zarr(h5_path: Any, out: Any, consolidated: bool = True,
-                   chunk_rows: int | None = None) -> Any:
+                   chunk_rows: int | None = None, zarr_format: int = 2) -> Any:
     """Write the HDF5 NWB file ``h5_path`` as an NWB-zarr store (directory ``out``) in
-    hdmf-zarr's zarr-2 layout, without hdmf-zarr (see :mod:`xr_nap.io.nwb_zarr_writer`);
-    ``consolidated`` writes ``.zmetadata``. Returns the store's path."""
+    hdmf-zarr's layout for zarr format 2 (hdmf-zarr < 0.14) or 3 (hdmf-zarr >= 0.14),
+    without hdmf-zarr (see :mod:`xr_nap.io.nwb_zarr_writer`); ``consolidated`` writes
+    consolidated metadata. Returns the store's path."""
     from xr_nap.io.nwb_zarr_writer import write_nwb_zarr as write
 
-    return write(h5_path, out, consolidated, chunk_rows)
+    return write(h5_path, out, consolidated, chunk_rows, zarr_format)

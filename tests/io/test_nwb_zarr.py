@@ -46,9 +46,11 @@ def session_zarr(session_nwb, tmp_path_factory) -> Path:
                           chunk_rows=64)
 
 
+@pytest.mark.parametrize("zarr_format", [2, 3])
 @pytest.mark.parametrize("consolidated", [True, False])
-def test_store_equals_its_hdf5_original(session_nwb, tmp_path, consolidated):
-    store = write_nwb_zarr(session_nwb, tmp_path / "s.nwb.zarr", consolidated, chunk_rows=64)
+def test_store_equals_its_hdf5_original(session_nwb, tmp_path, consolidated, zarr_format):
+    store = write_nwb_zarr(session_nwb, tmp_path / "s.nwb.zarr", consolidated, chunk_rows=64,
+                           zarr_format=zarr_format)
     with nap.load_file(session_nwb) as h5, nap.load_file(store) as z:
         assert_files_equal(h5, z)
         assert z.path == store
@@ -103,11 +105,13 @@ def test_real_files_equal_their_stores(shared_dir, tmp_path):
     files = [shared_dir / "data" / "nwb" / "phy_A8604-211122.nwb",
              *sorted((shared_dir / "data" / "nwb" / "backcompat").glob("2.*.nwb"))]
     for path in files:
-        store = write_nwb_zarr(path, tmp_path / f"{path.stem}.nwb.zarr")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", nap.SkippedObjectWarning)
-            with nap.load_file(path) as h5, nap.load_file(store) as z:
-                assert_files_equal(h5, z)
+        for zarr_format in (2, 3):
+            store = write_nwb_zarr(path, tmp_path / f"{path.stem}.{zarr_format}.nwb.zarr",
+                                   zarr_format=zarr_format)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", nap.SkippedObjectWarning)
+                with nap.load_file(path) as h5, nap.load_file(store) as z:
+                    assert_files_equal(h5, z)
 
 
 def test_pickled_references_are_decoded_without_unpickling():
@@ -135,10 +139,10 @@ def test_stores_that_are_not_nwb(tmp_path, session_zarr):
     with pytest.raises(NWBFormatError, match=r"plain\.zarr is a zarr store without the NWB"):
         nap.load_file(tmp_path / "plain.zarr")
     zarr.open_group(str(tmp_path / "v3.zarr"), mode="w", zarr_format=3)
-    with pytest.raises(NWBFormatError, match=r"v3\.zarr is a zarr format 3 store"):
+    with pytest.raises(NWBFormatError, match=r"v3\.zarr is a zarr store without the NWB"):
         nap.load_file(tmp_path / "v3.zarr")
     (tmp_path / "empty.zarr").mkdir()
-    with pytest.raises(NWBFormatError, match=r"empty\.zarr is not a zarr store"):
+    with pytest.raises(NWBFormatError, match=r"empty\.zarr is not a zarr store \(it has "):
         nap.load_file(tmp_path / "empty.zarr")
     with pytest.raises(FileNotFoundError, match="missing.nwb.zarr"):
         nap.load_file(tmp_path / "missing.nwb.zarr")
@@ -151,3 +155,18 @@ def test_stores_that_are_not_nwb(tmp_path, session_zarr):
     (broken / ".zmetadata").write_text(json.dumps(meta))
     with nap.load_file(broken) as z, pytest.raises(NWBFormatError, match="spike_times"):
         z["units"]
+
+
+def test_stores_over_http(session_nwb, tmp_path):
+    """Remote stores (both layouts, consolidated metadata) through fsspec's HTTP."""
+    pytest.importorskip("aiohttp")
+    from xr_nap.testing import FileServer
+
+    for zarr_format in (2, 3):
+        write_nwb_zarr(session_nwb, tmp_path / f"s{zarr_format}.nwb.zarr",
+                       zarr_format=zarr_format)
+    with FileServer(tmp_path) as server, nap.load_file(session_nwb) as h5:
+        for zarr_format in (2, 3):
+            with nap.load_file(server.url(f"s{zarr_format}.nwb.zarr")) as z:
+                assert z.path == server.url(f"s{zarr_format}.nwb.zarr")
+                assert_files_equal(h5, z)

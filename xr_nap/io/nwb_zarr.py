@@ -1,23 +1,26 @@
-"""NWB-zarr stores (hdmf-zarr's layout) seen through the same scan and builders as HDF5.
+"""NWB-zarr stores (hdmf-zarr's layouts) seen through the same scan and builders as HDF5.
 
-hdmf-zarr writes an NWB file as a zarr (format 2) hierarchy: the same groups and
-datasets under the same names, attributes in ``.zattrs``, and three things zarr has no
-notion of, recorded in reserved attributes:
+hdmf-zarr writes an NWB file as a zarr hierarchy: the same groups and datasets under
+the same names, attributes as zarr attributes, and what zarr has no notion of (links,
+object references, scalars) recorded in reserved attributes. Two layouts exist:
 
-- ``zarr_dtype`` on each dataset: ``"scalar"`` for a scalar (stored with shape
-  ``(1,)``), ``"object"`` for object references, ``"str"``/``"utf8"``/``"bytes"`` for
-  strings, a list of fields for a compound type;
-- ``zarr_link`` on a group: its soft links, ``[{"name", "source", "path"}, ...]``;
-- object references: in an attribute, ``{"zarr_dtype": "object", "value": {"source",
-  "path", ...}}``; in a dataset, one such reference per element, pickled
-  (``numcodecs.Pickle``).
+- zarr format 2 (hdmf-zarr < 0.14, most stores on DANDI): ``zarr_dtype`` on each
+  dataset (``"scalar"`` for a scalar, stored with shape ``(1,)``; ``"object"`` for
+  object references; ``"str"``/``"utf8"``/``"bytes"`` for text), ``zarr_link`` on a
+  group for its soft links (``[{"name", "source", "path"}, ...]``), references in an
+  attribute as ``{"zarr_dtype": "object", "value": {"source", "path", ...}}`` and in a
+  dataset as one such reference per element, pickled (``numcodecs.Pickle``);
+- zarr format 3 (hdmf-zarr >= 0.14): ``_LINKS`` for links, ``_DTYPE =
+  "object_reference"`` on a dataset of references stored as plain path strings,
+  ``{"_REFERENCE": {"source", "path"}}`` for a reference in an attribute, scalars with
+  shape ``()``.
 
-:class:`ZGroup` and :class:`ZDataset` give these the subset of h5py's interface the
+:class:`ZGroup` and :class:`ZDataset` give both the subset of h5py's interface the
 scan and builders use (names, ``get``/``[]`` with links resolved, ``attrs`` with
 references as paths, ``shape``/``dtype`` with h5py's string and reference dtypes, and
-reads), so one code path reads both formats. The metadata of the whole store is read
-once, from ``.zmetadata`` when the store has consolidated metadata, else by listing it;
-array data are read with zarr-python 3, lazily.
+reads), so one code path reads HDF5 and zarr. The metadata of the whole store is read
+once, from the consolidated metadata when the store has it, else by listing it; array
+data are read with zarr-python 3, lazily.
 
 Pickled references are never unpickled (a pickle can run code): the pickle's opcodes
 are decoded with :mod:`pickletools` and only the path strings are kept.
@@ -42,9 +45,9 @@ from xr_nap.errors import NWBFormatError
 __all__ = ["ZarrSource", "ZGroup", "ZDataset", "ZarrArray", "is_zarr_source",
            "reference_strings"]
 
-_META_FILES = (".zgroup", ".zarray", ".zattrs")
-_RESERVED = ("zarr_dtype", "zarr_link", "_ARRAY_DIMENSIONS")
-_STRING_TYPES = ("str", "utf", "utf8", "utf-8", "text", "ascii", "bytes", "isodatetime")
+_META_FILES = (".zgroup", ".zarray", ".zattrs", "zarr.json")
+_RESERVED = ("zarr_dtype", "zarr_link", "_ARRAY_DIMENSIONS", "_LINKS", "_DTYPE",
+             "_REFERENCE_FIELDS")
 
 
 def is_zarr_source(source: Any) -> bool:
@@ -114,18 +117,29 @@ class ZarrSource:
             raise NWBFormatError(f"{self.where}: {key} is not JSON: {err}") from err
 
     def metadata(self) -> dict[str, dict]:
-        """Every metadata document: ``{"a/b/.zattrs": {...}, ...}`` (root keys without
-        a leading slash), from ``.zmetadata`` if present, else by listing the store."""
+        """Every node of the store: ``{path: {"format": 2 or 3, "group": bool,
+        "attrs": {...}, "array": {...} or None}}`` (paths without a leading slash, the
+        root ``""``), from the consolidated metadata if present, else by listing."""
+        v3 = self._json("zarr.json")
+        if isinstance(v3, dict):
+            inline = (v3.get("consolidated_metadata") or {}).get("metadata")
+            docs = inline if isinstance(inline, dict) else {
+                key[: -len("/zarr.json")]: self._json(key) for key in self._keys()
+                if key.endswith("/zarr.json")}
+            nodes = {"": _node_v3(v3)}
+            nodes.update((path.strip("/"), _node_v3(doc)) for path, doc in docs.items()
+                         if isinstance(doc, dict))
+            return nodes
         consolidated = self._json(".zmetadata")
         if isinstance(consolidated, dict) and isinstance(consolidated.get("metadata"), dict):
-            return consolidated["metadata"]
-        if self._json("zarr.json") is not None:
-            raise NWBFormatError(f"{self.where} is a zarr format 3 store; xr-nap reads "
-                                 "NWB-zarr stores in zarr format 2 (hdmf-zarr < 0.14)")
-        if self._json(".zgroup") is None:
-            raise NWBFormatError(f"{self.where} is not a zarr store (it has no .zgroup)")
-        return {key: self._json(key) for key in self._keys()
-                if key.rsplit("/", 1)[-1] in _META_FILES}
+            docs = consolidated["metadata"]
+        elif self._json(".zgroup") is None:
+            raise NWBFormatError(f"{self.where} is not a zarr store (it has neither .zgroup "
+                                 "nor zarr.json)")
+        else:
+            docs = {key: self._json(key) for key in self._keys()
+                    if key.rsplit("/", 1)[-1] in _META_FILES}
+        return _nodes_v2(docs)
 
     def _keys(self) -> Iterator[str]:
         if self.root is None:
@@ -150,6 +164,29 @@ class ZarrSource:
         if hasattr(self.mapper, "fs"):
             return zarr.storage.FsspecStore.from_mapper(self.mapper, read_only=True)
         return _MappingStore(self.mapper)
+
+
+def _nodes_v2(docs: dict[str, Any]) -> dict[str, dict]:
+    """Nodes from zarr-2 documents keyed ``"a/b/.zarray"`` etc."""
+    nodes: dict[str, dict] = {"": {"format": 2, "group": True, "attrs": {}, "array": None}}
+    for key, doc in docs.items():
+        path, _, kind = key.rpartition("/")
+        if kind in (".zgroup", ".zarray") and isinstance(doc, dict):
+            node = nodes.setdefault(path, {"format": 2, "attrs": {}})
+            node["group"], node["array"] = kind == ".zgroup", None if kind == ".zgroup" \
+                else doc
+    for key, doc in docs.items():
+        path, _, kind = key.rpartition("/")
+        if kind == ".zattrs" and path in nodes and isinstance(doc, dict):
+            nodes[path]["attrs"] = doc
+    return nodes
+
+
+def _node_v3(doc: dict) -> dict:
+    group = doc.get("node_type") != "array"
+    attrs = doc.get("attributes")
+    return {"format": 3, "group": group, "attrs": attrs if isinstance(attrs, dict) else {},
+            "array": None if group else doc}
 
 
 def _MappingStore(mapping: Mapping) -> Any:  # noqa: N802 (a factory of a store)
@@ -220,9 +257,11 @@ def reference_strings(data: bytes, n: int, where: str) -> np.ndarray:
 
 def _reference_value(value: Any) -> Any:
     """An attribute value with hdmf-zarr references replaced by their paths."""
-    if isinstance(value, dict) and value.get("zarr_dtype") == "object" \
-            and isinstance(value.get("value"), dict):
-        return str(value["value"].get("path", ""))
+    if isinstance(value, dict):
+        if value.get("zarr_dtype") == "object" and isinstance(value.get("value"), dict):
+            return str(value["value"].get("path", ""))  # zarr 2 layout
+        if isinstance(value.get("_REFERENCE"), dict):
+            return str(value["_REFERENCE"].get("path", ""))  # zarr 3 layout
     return value
 
 
@@ -235,14 +274,13 @@ class ZNode:
         self.name = path or "/"
         self._key = path.strip("/")
 
-    def _doc(self, kind: str) -> dict:
-        key = f"{self._key}/{kind}" if self._key else kind
-        doc = self._root.meta.get(key)
-        return doc if isinstance(doc, dict) else {}
+    @property
+    def _node(self) -> dict:
+        return self._root.nodes[self._key]
 
     @property
     def attrs(self) -> dict[str, Any]:
-        raw = self._doc(".zattrs")
+        raw = self._node["attrs"]
         return {k: _reference_value(v) for k, v in raw.items() if k not in _RESERVED}
 
     @property
@@ -254,15 +292,15 @@ class ZNode:
         return self._root
 
     def read_attr(self, name: str) -> Any:
-        value = self.attrs.get(name)
-        return None if value is None else value
+        return self.attrs.get(name)
 
 
 class ZGroup(ZNode):
-    """A zarr group, with its ``zarr_link`` soft links as members."""
+    """A zarr group, with its soft links (``zarr_link`` / ``_LINKS``) as members."""
 
     def _links(self) -> dict[str, str]:
-        links = self._doc(".zattrs").get("zarr_link", [])
+        attrs = self._node["attrs"]
+        links = attrs.get("zarr_link", attrs.get("_LINKS", []))
         out = {}
         for link in links if isinstance(links, list) else []:
             if isinstance(link, dict) and link.get("source", ".") == "." \
@@ -312,35 +350,53 @@ class ZGroup(ZNode):
         return (self[name] for name in self)
 
 
+def _dtype_v3(data_type: Any) -> np.dtype:
+    """numpy dtype of a zarr-3 ``data_type`` (``"string"`` -> object)."""
+    if data_type in ("string", "variable_length_utf8", "bytes", "variable_length_bytes"):
+        return np.dtype(object)
+    if isinstance(data_type, dict):
+        fields = (data_type.get("configuration") or {}).get("fields") or []
+        return np.dtype([(str(n), _dtype_v3(t) if not isinstance(t, str) or t == "string"
+                          else np.dtype(t)) for n, t in fields])
+    return np.dtype(data_type)
+
+
 class ZDataset(ZNode):
     """A zarr array, described with h5py's dtypes (strings, references)."""
 
     def __init__(self, root: ZRoot, path: str):
         super().__init__(root, path)
-        meta = self._doc(".zarray")
-        self._zarr_dtype = self._doc(".zattrs").get("zarr_dtype")
+        node, where = self._node, f"{root.where}:{self.name}"
+        meta, attrs = node["array"], node["attrs"]
         shape = tuple(int(n) for n in meta.get("shape", ()))
-        self.scalar = self._zarr_dtype == "scalar" and shape == (1,)
-        self.shape = () if self.scalar else shape
-        chunks = meta.get("chunks")
-        self.chunks = tuple(int(c) for c in chunks) if chunks and not self.scalar else None
-        filters = [f.get("id") for f in meta.get("filters") or [] if isinstance(f, dict)]
-        self.pickled = "pickle" in filters
-        descr = meta.get("dtype", "|u1")
         try:
-            raw = np.dtype([tuple(f) for f in descr] if isinstance(descr, list) else descr)
+            if node["format"] == 3:
+                raw = _dtype_v3(meta.get("data_type"))
+                chunks = ((meta.get("chunk_grid") or {}).get("configuration") or {}).get(
+                    "chunk_shape")
+                filters: list = []
+                refs = attrs.get("_DTYPE") == "object_reference"
+                self.scalar = False
+            else:
+                descr = meta.get("dtype", "|u1")
+                raw = np.dtype([tuple(f) for f in descr] if isinstance(descr, list) else descr)
+                chunks = meta.get("chunks")
+                filters = [f.get("id") for f in meta.get("filters") or [] if isinstance(f, dict)]
+                refs = attrs.get("zarr_dtype") == "object" or (
+                    "pickle" in filters and raw.kind == "O")
+                self.scalar = attrs.get("zarr_dtype") == "scalar" and shape == (1,)
         except (TypeError, ValueError) as err:
-            raise NWBFormatError(f"{root.where}:{self.name}: unknown dtype {descr!r}"
-                                 ) from err
-        if self._zarr_dtype == "object" or (self.pickled and raw.kind == "O"):
-            self.kind = "refs"
-            self.dtype = h5py.ref_dtype
+            raise NWBFormatError(f"{where}: unknown data type: {err}") from err
+        self.format = node["format"]
+        self.shape = () if self.scalar else shape
+        self.chunks = tuple(int(c) for c in chunks) if chunks and self.shape else None
+        if refs:
+            self.kind, self.dtype = "refs", h5py.ref_dtype
         elif raw.kind == "O" and raw.names is None:
             self.kind = "bytes" if "vlen-bytes" in filters else "strings"
             self.dtype = h5py.string_dtype("utf-8")
         else:
-            self.kind = "plain"
-            self.dtype = raw
+            self.kind, self.dtype = "plain", raw
 
     @property
     def ndim(self) -> int:
@@ -353,7 +409,7 @@ class ZDataset(ZNode):
     def read(self, key: Any = ()) -> np.ndarray:
         """Values at ``key`` (an h5py-style index): numbers as stored, strings as
         ``str`` objects, references as the paths they point to."""
-        if self.kind != "plain":
+        if self.kind != "plain" and self.format == 2:  # see ZRoot.object_values
             values = self._root.object_values(self)
             if self.kind == "bytes":
                 values = np.array([v.decode(errors="replace") if isinstance(v, bytes)
@@ -361,7 +417,9 @@ class ZDataset(ZNode):
         elif self.size == 0:
             values = np.empty(self.shape or (0,), self.dtype)
         else:
-            values = self._root.array(self._key)[...]
+            values = self._root.array(self._key, self.format)[...]
+            if self.kind != "plain":  # zarr 3 text and references: str objects
+                values = np.asarray(values, dtype=object)
         if self.scalar:
             values = np.asarray(values).reshape(())
         out = np.asarray(values)[key]
@@ -385,41 +443,35 @@ class ZRoot(ZGroup):
     def __init__(self, source: ZarrSource):
         self.source = source
         self.where = source.where
-        self.meta = source.metadata()
+        self.nodes = source.metadata()
         self.children: dict[str, set[str]] = {}
-        self.kinds: dict[str, str] = {"": ".zgroup"}
-        for key in self.meta:
-            path, _, kind = key.rpartition("/")
-            if kind not in (".zgroup", ".zarray"):
-                continue
-            self.kinds[path] = kind
-            parent, _, name = path.rpartition("/")
+        for path in self.nodes:
             if path:
+                parent, _, name = path.rpartition("/")
                 self.children.setdefault(parent, set()).add(name)
         self._arrays: dict[str, Any] = {}
         self._store: Any = None
         super().__init__(self, "")
 
     def node(self, key: str) -> ZNode | None:
-        kind = self.kinds.get(key.strip("/"))
-        if kind is None:
+        node = self.nodes.get(key.strip("/"))
+        if node is None:
             return None
-        return ZGroup(self, "/" + key.strip("/")) if kind == ".zgroup" else \
-            ZDataset(self, "/" + key.strip("/"))
+        return (ZGroup if node["group"] else ZDataset)(self, "/" + key.strip("/"))
 
-    def array(self, key: str) -> Any:
+    def array(self, key: str, zarr_format: int = 2) -> Any:
         """The zarr-python array at ``key`` (opened once)."""
         if key not in self._arrays:
             zarr = _zarr3(self.where)
-
             if self._store is None:
                 self._store = self.source.zarr_store()
             self._arrays[key] = zarr.open_array(store=self._store, path=key, mode="r",
-                                                zarr_format=2)
+                                                zarr_format=zarr_format)
         return self._arrays[key]
 
     def object_values(self, ds: ZDataset) -> np.ndarray:
-        """All values of an object-typed (string, bytes, reference) 1-D dataset.
+        """All values of an object-typed (string, bytes, reference) 1-D dataset of a
+        zarr-2 store.
 
         Read chunk by chunk with numcodecs rather than through zarr-python, which
         refuses the fill value hdmf-zarr writes for them and would unpickle
@@ -428,7 +480,7 @@ class ZRoot(ZGroup):
         _zarr3(self.where)
         import numcodecs
 
-        meta = ds._doc(".zarray")
+        meta = ds._node["array"]
         where = f"{self.where}:{ds.name}"
         shape = tuple(int(n) for n in meta.get("shape", ()))
         if len(shape) != 1:
@@ -487,7 +539,7 @@ class ZarrArray(BackendArray):
 
         try:
             if self.ds.kind == "plain" and self.ds.size:
-                raw = np.asarray(self.ds._root.array(self.ds._key)[key])
+                raw = np.asarray(self.ds._root.array(self.ds._key, self.ds.format)[key])
             else:
                 raw = np.asarray(self.ds.read(key))
         except (OSError, ValueError, KeyError, TypeError) as err:

@@ -1,8 +1,9 @@
-"""Write an NWB HDF5 file as an NWB-zarr store in hdmf-zarr's (zarr format 2) layout.
+"""Write an NWB HDF5 file as an NWB-zarr store in hdmf-zarr's layouts.
 
-For tests and examples (:func:`xr_nap.testing.write_nwb_zarr`): hdmf-zarr pins zarr 2,
-which cannot live next to zarr-python 3 in one environment, so this writes its
-documented layout by hand from an HDF5 file:
+For tests and examples (:func:`xr_nap.testing.write_nwb_zarr`): hdmf-zarr < 0.14 pins
+zarr 2, which cannot live next to zarr-python 3 in one environment, and hdmf-zarr
+>= 0.14 needs Python 3.12, so this writes their documented layouts by hand from an HDF5
+file. The zarr-2 layout (``zarr_format=2``, hdmf-zarr < 0.14):
 
 - a group per HDF5 group (``.zgroup`` + ``.zattrs``), an array per dataset
   (``.zarray`` + ``.zattrs`` + chunk files), same names;
@@ -17,6 +18,12 @@ documented layout by hand from an HDF5 file:
 - chunks compressed with Blosc (lz4), text through the ``vlen-utf8``/``vlen-bytes``
   filters, and optionally consolidated metadata (``.zmetadata``).
 
+The zarr-3 layout (``zarr_format=3``, hdmf-zarr >= 0.14), written with zarr-python 3:
+links in ``_LINKS``, reference datasets as path strings with ``_DTYPE =
+"object_reference"``, references in attributes as ``{"_REFERENCE": {"source", "path"}}``,
+scalars with shape ``()``, text as zarr's variable-length strings; consolidated metadata
+inline in the root ``zarr.json``.
+
 Compound datasets holding references (e.g. the ``timeseries`` column of TimeIntervals)
 are left out: xr-nap does not read them.
 """
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -149,12 +157,76 @@ class _Writer:
             (self.out / key / name).write_bytes(blosc.encode(raw))
 
 
+class _WriterV3:
+    """The zarr-3 layout, through zarr-python 3."""
+
+    def __init__(self, f: h5py.File, chunk_rows: int | None):
+        self.f, self.chunk_rows = f, chunk_rows
+
+    def _attr(self, value: Any) -> Any:
+        if isinstance(value, h5py.Reference):
+            return {"_REFERENCE": {"source": ".", "path": self.f[value].name}}
+        if isinstance(value, np.ndarray) and value.dtype == object:
+            return [self._attr(v) for v in value.tolist()]
+        return _attr(self.f, value)
+
+    def group(self, g: h5py.Group, zg: Any) -> None:
+        attrs = {k: self._attr(v) for k, v in g.attrs.items()}
+        links = []
+        for name in g:
+            link = g.get(name, getlink=True)
+            if isinstance(link, h5py.SoftLink):
+                links.append({"name": name, "source": ".", "path": link.path})
+            elif isinstance(link, h5py.HardLink):
+                child = g[name]
+                if isinstance(child, h5py.Group):
+                    self.group(child, zg.create_group(name))
+                else:
+                    self.dataset(child, zg, name)
+        if links:
+            attrs["_LINKS"] = links
+        zg.attrs.update(attrs)
+
+    def dataset(self, ds: h5py.Dataset, zg: Any, name: str) -> None:
+        dtype = ds.dtype
+        if dtype.names:
+            return  # compound: not written (see the module docstring)
+        values = np.asarray(ds[()])
+        attrs = {k: self._attr(v) for k, v in ds.attrs.items()}
+        text = np.dtypes.StringDType()
+        if h5py.check_ref_dtype(dtype):
+            values = np.array([self.f[r].name for r in values.reshape(-1)],
+                              dtype=text).reshape(values.shape)
+            attrs["_DTYPE"] = "object_reference"
+        elif h5py.check_string_dtype(dtype) is not None:
+            values = np.array([v.decode() if isinstance(v, bytes) else str(v)
+                               for v in values.reshape(-1)], dtype=text).reshape(values.shape)
+        if values.ndim == 0:
+            array = zg.create_array(name, data=values)
+        else:
+            rows = max(1, values.shape[0])
+            step = max(1, min(rows, self.chunk_rows or (ds.chunks[0] if ds.chunks else rows)))
+            array = zg.create_array(name, data=values, chunks=(step, *values.shape[1:]))
+        array.attrs.update(attrs)
+
+
 def write_nwb_zarr(h5_path: Any, out: Any, consolidated: bool = True,
-                   chunk_rows: int | None = None) -> Path:
-    """Write the HDF5 NWB file ``h5_path`` as an NWB-zarr store (directory) at ``out``;
-    ``chunk_rows`` (default: the HDF5 chunks, else one chunk) sets the zarr chunks."""
+                   chunk_rows: int | None = None, zarr_format: int = 2) -> Path:
+    """Write the HDF5 NWB file ``h5_path`` as an NWB-zarr store (directory) at ``out``
+    in hdmf-zarr's zarr-2 (default) or zarr-3 layout; ``chunk_rows`` (default: the
+    HDF5 chunks, else one chunk) sets the zarr chunks."""
     out = Path(out)
     with h5py.File(h5_path, "r") as f:
+        if zarr_format == 3:
+            import zarr
+
+            _WriterV3(f, chunk_rows).group(f, zarr.open_group(str(out), mode="w",
+                                                              zarr_format=3))
+            if consolidated:
+                with warnings.catch_warnings():  # zarr: "not part of the v3 spec" (yet)
+                    warnings.simplefilter("ignore")
+                    zarr.consolidate_metadata(str(out))
+            return out
         writer = _Writer(f, out, chunk_rows)
         writer.group(f, "")
     if consolidated:

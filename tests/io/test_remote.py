@@ -256,3 +256,23 @@ def test_range_reader_matches_the_bytes(tmp_path):
         (tmp_path / "empty.bin").write_bytes(b"")
         with HTTPRangeFile(server.url("empty.bin")) as empty:
             assert empty.size == 0 and empty.read() == b""
+
+
+def test_caller_h5py_files_pickle_by_path(served, session_nwb, tmp_path):
+    """An h5py.File of the caller's stays open and owned by them; its lazy arrays pickle
+    (reopened by path), except for a file h5py reads through a Python file object."""
+    import h5py
+
+    remfile = pytest.importorskip("remfile")
+    with h5py.File(session_nwb, "r") as f:
+        with nap.load_file(f) as data:
+            lazy = data["multi"]
+            again = pickle.loads(pickle.dumps(lazy))
+            xr.testing.assert_identical(again.load(), lazy.load())
+        assert f.id.valid  # not closed by xr-nap
+    with h5py.File(remfile.File(served.url("session.nwb")), "r") as f, \
+            nap.load_file(f) as data, nap.load_file(session_nwb) as local:
+        assert data.path.startswith("h5py.File(<remfile")
+        assert_files_equal(data, local)
+        with pytest.raises(TypeError, match="give the file object or its URL to xr-nap"):
+            pickle.dumps(data["multi"])

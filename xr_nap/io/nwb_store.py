@@ -18,6 +18,7 @@ opened from (same size, same root ``object_id``).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from typing import Any
 
 import h5py
 import numpy as np
-from xarray.backends import BackendArray, CachingFileManager, DummyFileManager, FileManager
+from xarray.backends import BackendArray, CachingFileManager, FileManager
 from xarray.backends.locks import HDF5_LOCK
 from xarray.core import indexing
 
@@ -266,6 +267,44 @@ def _h5_from_fileobj(fileobj: Any, mode: str = "r") -> h5py.File:
                              f"{err}") from err
 
 
+class BorrowedFile(FileManager):
+    """The caller's open h5py file, used as it is and never closed here.
+
+    Pickled (with a lazy array), it becomes a manager that reopens the same path in the
+    other process. A file h5py reads through a Python file object cannot be reopened
+    (h5py does not give the object back): pickling then raises a TypeError that says
+    to give xr-nap the file object (or URL) itself.
+    """
+
+    def __init__(self, f: h5py.File):
+        self._file = f
+
+    def acquire(self, needs_lock: bool = True) -> h5py.File:
+        return self._file
+
+    @contextmanager
+    def acquire_context(self, needs_lock: bool = True) -> Iterator[h5py.File]:
+        yield self._file
+
+    def close(self, needs_lock: bool = True) -> None:
+        pass  # the caller's file
+
+    def __reduce__(self) -> tuple:
+        if self._file.driver == "fileobj":
+            raise TypeError(
+                f"lazy arrays of an NWB file opened as h5py.File({self._file.filename}) "
+                "cannot be pickled (h5py does not give the file object back to reopen): "
+                "give the file object or its URL to xr-nap instead of an h5py.File")
+        return functools.partial(CachingFileManager, h5py.File, self._file.filename,
+                                 mode="r"), ()
+
+
+def _borrowed(f: h5py.File) -> Source:
+    if f.driver == "fileobj":  # its filename is the repr of a Python file object
+        return Source(BorrowedFile(f), f"h5py.File({f.filename})", "file object", False)
+    return Source(BorrowedFile(f), f.filename, Path(f.filename).stem, False)
+
+
 @dataclass
 class Source:
     """Where an NWB file's bytes come from (see :func:`open_source`)."""
@@ -292,8 +331,9 @@ def open_source(source: Any, storage_options: dict[str, Any] | None = None) -> S
     if type(source).__name__ == "NWBFile" and hasattr(source, "objects"):
         f = h5_file_of_pynwb(source)
         if f is not None:
-            name = source.session_id or Path(f.filename).stem
-            return Source(DummyFileManager(f), f.filename, name, False)
+            found = _borrowed(f)
+            found.name = source.session_id or found.name
+            return found
         path = source.container_source
         if source.read_io is None or not isinstance(path, str) or not (
                 os.path.isfile(path) or is_zarr_source(path)):
@@ -306,8 +346,7 @@ def open_source(source: Any, storage_options: dict[str, Any] | None = None) -> S
     if isinstance(source, h5py.File):
         if not source.id.valid:
             raise ValueError("the h5py file is closed")
-        return Source(DummyFileManager(source), source.filename,
-                      Path(source.filename).stem, False)
+        return _borrowed(source)
     if is_zarr_source(source):
         root = ZRoot(ZarrSource(source, storage_options))
         return Source(None, root.where, _url_stem(root.where), True, zarr=root)

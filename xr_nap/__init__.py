@@ -63,6 +63,8 @@ _LAZY = {
     "save": "xr_nap.io.npz",
     "load_npz": "xr_nap.io.npz",
     "Folder": "xr_nap.io.folder",
+    "open_dandi": "xr_nap.io.dandi",
+    "dandi_url": "xr_nap.io.dandi",
     "tuning_curves": "xr_nap.process.tuning_curves",
     "compute_tuning_curves": "xr_nap.process.tuning_curves",
     "compute_1d_tuning_curves": "xr_nap.process.tuning_curves",

@@ -29,11 +29,14 @@ from xr_nap.core.time_series import (
 
 __all__ = [
     "CountingArray",
+    "FileServer",
     "assert_nap_equal",
     "assert_support_equal",
+    "dandi_routes",
     "position_like",
     "sample_session",
     "write_large_nwb",
+    "write_nwb_zarr",
     "write_sample_nwb",
 ]
 
@@ -325,3 +328,212 @@ def measure_in_subprocess(setup: str, run: str, timeout: float = 600.0) -> dict:
         lines = proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"]
         return {"error": lines[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+class FileServer:
+    """A threaded HTTP server on 127.0.0.1 serving the files of a directory, for tests
+    and examples of remote reading that need no network.
+
+    Parameters
+    ----------
+    root : str or path-like
+        Directory whose files are served (``/name`` -> ``root/name``; nothing outside).
+    delay : float, default 0
+        Seconds added before each answer (a network round trip, e.g. 0.02).
+    ranges : bool, default True
+        Answer ``Range`` requests with 206 and the bytes asked for; ``False`` imitates a
+        server that always sends whole files.
+    routes : dict, optional
+        Extra paths answered with JSON: ``{"/api/x/": func}`` where ``func(query)``
+        (``query``: the decoded query parameters, one value each) returns a
+        JSON-serialisable object, or ``("redirect", url)`` for a 302 redirect, or None
+        for 404.
+
+    Attributes
+    ----------
+    requests, bytes_sent : int
+        Requests answered and body bytes sent since start (or :meth:`reset_counts`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, urllib.request
+    >>> from xr_nap.testing import FileServer
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (pathlib.Path(tmp) / "a.bin").write_bytes(b"0123456789")
+    ...     with FileServer(tmp) as server:
+    ...         req = urllib.request.Request(server.url("a.bin"), headers={"Range": "bytes=2-4"})
+    ...         with urllib.request.urlopen(req) as response:
+    ...             print(response.status, response.read(), server.requests)
+    206 b'234' 1
+    """
+
+    def __init__(self, root: Any, *, delay: float = 0.0, ranges: bool = True,
+                 routes: dict[str, Any] | None = None):
+        import http.server
+        import threading
+        from pathlib import Path
+
+        self.root = Path(root).resolve()
+        self.delay, self.ranges, self.routes = delay, ranges, dict(routes or {})
+        self.requests = 0
+        self.bytes_sent = 0
+        self._count_lock = threading.Lock()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers
+            # headers and body go out in two writes: without this, Nagle's algorithm
+            # and delayed ACKs hold the body back tens of milliseconds per answer
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_HEAD(self) -> None:
+                server._answer(self, body=False)
+
+            def do_GET(self) -> None:
+                server._answer(self, body=True)
+
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                import sys
+
+                if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hung up
+                    super().handle_error(request, client_address)
+
+        self._httpd = Server(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def url(self, name: str = "") -> str:
+        """The URL of ``name`` (a path relative to ``root``)."""
+        return f"{self.base_url}/{str(name).lstrip('/')}"
+
+    def reset_counts(self) -> None:
+        with self._count_lock:
+            self.requests = self.bytes_sent = 0
+
+    def _send(self, handler: Any, status: int, headers: dict[str, str], data: bytes,
+              body: bool) -> None:
+        handler.send_response(status)
+        for key, value in {"Content-Length": str(len(data)), **headers}.items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        if body and data:
+            handler.wfile.write(data)
+        with self._count_lock:
+            self.bytes_sent += len(data) if body else 0
+
+    def _answer(self, handler: Any, body: bool) -> None:
+        import json
+        import time
+        import urllib.parse
+
+        with self._count_lock:
+            self.requests += 1
+        if self.delay:
+            time.sleep(self.delay)
+        parsed = urllib.parse.urlsplit(handler.path)
+        path = urllib.parse.unquote(parsed.path)
+        if path in self.routes:
+            query = dict(urllib.parse.parse_qsl(parsed.query))
+            answer = self.routes[path](query)
+            if answer is None:
+                return self._send(handler, 404, {}, b"not found", body)
+            if isinstance(answer, tuple) and answer[:1] == ("redirect",):
+                return self._send(handler, 302, {"Location": answer[1]}, b"", body)
+            return self._send(handler, 200, {"Content-Type": "application/json"},
+                              json.dumps(answer).encode(), body)
+        target = (self.root / path.lstrip("/")).resolve()
+        if not target.is_file() or not target.is_relative_to(self.root):
+            return self._send(handler, 404, {}, b"not found", body)
+        size = target.stat().st_size
+        wanted = handler.headers.get("Range", "")
+        if not (self.ranges and wanted.startswith("bytes=")):
+            accept = {"Accept-Ranges": "bytes" if self.ranges else "none"}
+            if not body:  # HEAD: the size, without reading the file
+                return self._send(handler, 200, {**accept, "Content-Length": str(size)},
+                                  b"", body)
+            return self._send(handler, 200, accept, target.read_bytes(), body)
+        first, _, last = wanted[len("bytes="):].split(",")[0].strip().partition("-")
+        if first:
+            start, stop = int(first), min(int(last) + 1 if last else size, size)
+        else:  # a suffix: the last n bytes
+            start, stop = max(size - int(last), 0), size
+        if start >= size or stop <= start:
+            return self._send(handler, 416, {"Content-Range": f"bytes */{size}"}, b"", body)
+        with open(target, "rb") as fh:
+            fh.seek(start)
+            data = fh.read(stop - start)
+        self._send(handler, 206, {"Content-Range": f"bytes {start}-{stop - 1}/{size}",
+                                  "Accept-Ranges": "bytes"}, data, body)
+
+    def close(self) -> None:
+        """Stop serving and close the socket."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def __enter__(self) -> FileServer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def dandi_routes(dandiset_id: str, assets: dict[str, str], version: str = "draft",
+                 zarr_assets: dict[str, str] | None = None) -> dict[str, Any]:
+    """:class:`FileServer` routes imitating the DANDI API calls of
+    :func:`xr_nap.open_dandi`, for tests and examples that run offline.
+
+    Parameters
+    ----------
+    dandiset_id : str
+        Six digits, e.g. ``"000123"``.
+    assets : dict
+        Asset path in the dandiset -> the served file's name (its download endpoint
+        redirects there, as DANDI's does to its storage).
+    version : str
+        The version the routes answer for.
+    zarr_assets : dict, optional
+        Asset path -> the URL of an NWB-zarr store (given as its ``contentUrl``).
+
+    Examples
+    --------
+    >>> from xr_nap.testing import dandi_routes
+    >>> for route in sorted(dandi_routes("000123", {"sub-1/a.nwb": "a.nwb"})):
+    ...     print(route)
+    /api/assets/asset-0/
+    /api/assets/asset-0/download/
+    /api/dandisets/000123/versions/draft/assets/
+    """
+    listed = []
+    routes: dict[str, Any] = {}
+    for i, (path, target) in enumerate({**assets, **(zarr_assets or {})}.items()):
+        asset_id = f"asset-{i}"
+        is_zarr = path in (zarr_assets or {})
+        listed.append({"asset_id": asset_id, "path": path, "size": 0,
+                       "zarr": f"zarr-{i}" if is_zarr else None,
+                       "blob": None if is_zarr else f"blob-{i}"})
+        routes[f"/api/assets/{asset_id}/download/"] = (
+            lambda q, t=target: ("redirect", "/" + t.lstrip("/")))
+        routes[f"/api/assets/{asset_id}/"] = lambda q, t=target: {"contentUrl": [t]}
+
+    def listing(query: dict) -> dict:
+        found = [a for a in listed if a["path"].startswith(query.get("path", ""))]
+        return {"count": len(found), "next": None, "previous": None, "results": found}
+
+    routes[f"/api/dandisets/{dandiset_id}/versions/{version}/assets/"] = listing
+    return routes
+
+
+def write_nwb_zarr(h5_path: Any, out: Any, consolidated: bool = True,
+                   chunk_rows: int | None = None, zarr_format: int = 2) -> Any:
+    """Write the HDF5 NWB file ``h5_path`` as an NWB-zarr store (directory ``out``) in
+    hdmf-zarr's layout for zarr format 2 (hdmf-zarr < 0.14) or 3 (hdmf-zarr >= 0.14),
+    without hdmf-zarr (see :mod:`xr_nap.io.nwb_zarr_writer`); ``consolidated`` writes
+    consolidated metadata. Returns the store's path."""
+    from xr_nap.io.nwb_zarr_writer import write_nwb_zarr as write
+
+    return write(h5_path, out, consolidated, chunk_rows, zarr_format)

@@ -11,6 +11,11 @@ intervals) are read; array data stay in the file behind an xarray
 a :class:`~xarray.backends.CachingFileManager`, so objects pickle (dask processes,
 ``distributed``) and ``chunks={}`` gives dask arrays chunked like the HDF5 datasets.
 
+Sources (:func:`xr_nap.io.nwb_store.open_source`): a path; a URL, kept as a string and
+reopened through :mod:`xr_nap.io.remote` (HTTP ranges, or fsspec with
+``storage_options``); an open binary file object; an h5py or pynwb file; an NWB-zarr
+store, walked by the same scan and builders through :mod:`xr_nap.io.nwb_zarr`.
+
 Mapping (pynapple 0.11's, with the data model of xr-nap):
 
 ============================  ==============================================================
@@ -79,6 +84,7 @@ from xr_nap.io.describe import table
 from xr_nap.io.nwb_build import build
 from xr_nap.io.nwb_scan import NWBObject, describe_skipped, is_nwb_file
 from xr_nap.io.nwb_store import NWBArray, NWBStore
+from xr_nap.io.remote import is_url
 
 __all__ = ["NWBFile", "NWBBackendEntrypoint", "NWBArray"]
 
@@ -137,7 +143,9 @@ class NWBBackendEntrypoint(BackendEntrypoint):
     of :class:`NWBFile` (pynapple's key), pynapple's full path (``"/behavior/Position/pos"``)
     or the HDF5 path. Without ``group`` it returns the file-level metadata (the root of
     ``open_datatree``) with the list of keys in ``attrs["nwb_keys"]``.
-    ``mask_and_scale=False`` gives raw (unconverted) values.
+    ``mask_and_scale=False`` gives raw (unconverted) values. ``filename_or_obj`` may
+    also be a URL (with ``storage_options``), an open binary file object or an NWB-zarr
+    store, as for :class:`NWBFile`.
 
     Examples
     --------
@@ -151,16 +159,19 @@ class NWBBackendEntrypoint(BackendEntrypoint):
     supports_groups = True
     open_dataset_parameters = ("filename_or_obj", "drop_variables", "group", "mask_and_scale",
                                "decode_times", "decode_timedelta", "use_cftime",
-                               "concat_characters", "decode_coords", "lock")
+                               "concat_characters", "decode_coords", "lock", "storage_options")
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         if isinstance(filename_or_obj, h5py.File):
             return is_nwb_file(filename_or_obj)
         if not isinstance(filename_or_obj, (str, os.PathLike)):
             return type(filename_or_obj).__name__ == "NWBFile"
-        path = Path(os.fspath(filename_or_obj))
-        if path.suffix.lower() == ".nwb":
+        text = os.fspath(filename_or_obj)
+        if text.split("?", 1)[0].rstrip("/").lower().endswith((".nwb", ".nwb.zarr")):
             return True
+        path = Path(text)
+        if is_url(text):
+            return False
         if not path.is_file():
             return False
         try:
@@ -185,8 +196,9 @@ class NWBBackendEntrypoint(BackendEntrypoint):
         concat_characters: Any = None,
         decode_coords: Any = None,
         lock: Any = None,
+        storage_options: dict[str, Any] | None = None,
     ) -> xr.Dataset:
-        store = NWBStore(filename_or_obj, lock)
+        store = NWBStore(filename_or_obj, lock, storage_options)
         try:
             ds = _drop(_open_group(store, group, mask_and_scale is not False), drop_variables)
         except BaseException:
@@ -202,9 +214,10 @@ class NWBBackendEntrypoint(BackendEntrypoint):
         drop_variables: str | Iterable[str] | None = None,
         mask_and_scale: bool | None = True,
         lock: Any = None,
+        storage_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> dict[str, xr.Dataset]:
-        store = NWBStore(filename_or_obj, lock)
+        store = NWBStore(filename_or_obj, lock, storage_options)
         try:
             out = _groups(store, drop_variables, mask_and_scale is not False)
         except BaseException:
@@ -220,9 +233,10 @@ class NWBBackendEntrypoint(BackendEntrypoint):
         drop_variables: str | Iterable[str] | None = None,
         mask_and_scale: bool | None = True,
         lock: Any = None,
+        storage_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> xr.DataTree:
-        store = NWBStore(filename_or_obj, lock)
+        store = NWBStore(filename_or_obj, lock, storage_options)
         try:
             tree = xr.DataTree.from_dict(
                 _groups(store, drop_variables, mask_and_scale is not False))
@@ -250,9 +264,12 @@ class NWBFile(Mapping):
 
     Parameters
     ----------
-    file : str, path-like, h5py.File or pynwb.NWBFile
+    file : str, path-like, URL, file object, h5py.File, pynwb.NWBFile or NWB-zarr store
         The file; an already opened ``pynwb.NWBFile`` is read through its h5py file
-        (which stays open and owned by its ``NWBHDF5IO``).
+        (which stays open and owned by its ``NWBHDF5IO``). URLs (``https://``,
+        ``s3://``, ...), open binary file objects and NWB-zarr stores (a directory,
+        ``.zarr`` URL or fsspec mapper) are read as described in the remote-reading page
+        of the docs.
     lazy_loading : bool, default True
         Keep array data in the file until indexed; ``False`` loads each object into
         memory when it is first accessed.
@@ -260,6 +277,8 @@ class NWBFile(Mapping):
         Give series dask arrays, as ``xr.open_dataset(..., chunks=)`` does: ``{}`` uses
         the HDF5 chunks of each dataset, a dict ``{"time": n}`` overrides them. ``None``
         (default) keeps the lazily indexed arrays. Ignored when ``lazy_loading=False``.
+    storage_options : dict, optional
+        For URLs: options of the byte source (:mod:`xr_nap.io.remote`).
 
     Attributes
     ----------
@@ -287,16 +306,22 @@ class NWBFile(Mapping):
 
     Examples
     --------
-    >>> import xr_nap as nap  # doctest: +SKIP
-    >>> with nap.load_file("session.nwb") as data:  # doctest: +SKIP
-    ...     spikes = data["units"]
+    >>> import tempfile
+    >>> import xr_nap as nap
+    >>> from xr_nap.testing import write_sample_nwb
+    >>> path = write_sample_nwb(f"{tempfile.mkdtemp()}/session.nwb", duration=20.0, n_units=2)
+    >>> with nap.load_file(path) as data:
+    ...     print(data.type_of("units"), data["units"].sizes["unit"])
+    TsGroup 2
     """
 
     def __init__(self, file: Any, lazy_loading: bool = True,
-                 chunks: Mapping[str, Any] | int | str | None = None):
-        self._store = NWBStore(file)
+                 chunks: Mapping[str, Any] | int | str | None = None,
+                 storage_options: dict[str, Any] | None = None):
+        self._store = NWBStore(file, storage_options=storage_options)
         self.name = self._store.name
-        self.path = Path(self._store.where)
+        where = self._store.where  # a URL or a file object's description stays a string
+        self.path = Path(where) if os.path.exists(where) else where
         self.attrs = dict(self._store.attrs)
         self.key_to_id = {k: o.object_id for k, o in self._store.index.items()}
         self.key_to_full_path = {k: o.full_path for k, o in self._store.index.items()}

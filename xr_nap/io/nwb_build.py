@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import xarray as xr
-from h5py import h5a, h5d
+from h5py import h5d
 
 from xr_nap.core.intervals import interval_set
 from xr_nap.core.time_index import rate_time_coords, time_coords
@@ -33,8 +33,11 @@ from xr_nap.core.time_series import (
 )
 from xr_nap.errors import NWBFormatError, XrNapWarning, warn
 from xr_nap.io.nwb_read import (
+    DATASETS,
+    as_dataset,
     attr_text,
     colnames,
+    has_attr,
     open_whole,
     read_all,
     read_attr,
@@ -108,7 +111,7 @@ def _ragged_ends(index: Any, n_rows: int, n_values: int, what: str) -> np.ndarra
     NWBFormatError
         Unless it has one integer per row, never decreasing, within the column.
     """
-    if not isinstance(index, h5py.Dataset | h5d.DatasetID) or index.dtype.kind not in "iu":
+    if not isinstance(index, (*DATASETS, h5d.DatasetID)) or index.dtype.kind not in "iu":
         raise NWBFormatError(f"{what} is not a column of integers")
     ends = read_all(index, np.int64).reshape(-1)
     if ends.size != n_rows:
@@ -128,7 +131,7 @@ def _table_columns(table: h5py.Group, n_rows: int, rows: np.ndarray | None = Non
     out = {}
     for name in colnames(table):
         col = table.get(name)
-        if (not isinstance(col, h5py.Dataset) or f"{name}_index" in table
+        if (not isinstance(col, DATASETS) or f"{name}_index" in table
                 or col.shape != (n_rows,) or col.dtype.names
                 or h5py.check_ref_dtype(col.dtype)):
             continue
@@ -194,9 +197,9 @@ def _channel_conversion(g: h5py.Group, shape: tuple, what: str) -> np.ndarray | 
     ds = g.get("channel_conversion")
     if ds is None:
         return None
-    axis = read_attr(ds, "axis") if isinstance(ds, h5py.Dataset) else None
+    axis = read_attr(ds, "axis") if isinstance(ds, DATASETS) else None
     axis = [1] if axis is None else np.asarray(axis).reshape(-1).tolist()
-    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "iuf" or len(shape) != 2 \
+    if not isinstance(ds, DATASETS) or ds.dtype.kind not in "iuf" or len(shape) != 2 \
             or ds.shape != (shape[1],) or axis != [1]:
         warn(f"{what}: channel_conversion of shape {getattr(ds, 'shape', None)} "
              f"(axis {axis}) does not fit data of shape {shape}; not applied", XrNapWarning)
@@ -214,7 +217,7 @@ def _columns(f: h5py.File, g: h5py.Group, obj: NWBObject, ncol: int, what: str
         return np.array(["x", "y", "z"][:ncol]), {}
     link = {"ElectricalSeries": "electrodes", "RoiResponseSeries": "rois"}.get(obj.role)
     region = g.get(link) if link else None
-    if isinstance(region, h5py.Dataset) and "table" in region.attrs:
+    if isinstance(region, DATASETS) and "table" in region.attrs:
         found = _region_columns(f, region, ncol, f"{what}/{link}")
         if found is not None:
             return found
@@ -309,7 +312,7 @@ def _annotations(store: NWBStore, obj: NWBObject) -> xr.Dataset:
         t = _times(g["timestamps"], f"{what}/timestamps")
         coords = {}
         data = g.get("data")
-        if isinstance(data, h5py.Dataset) and data.shape == t.shape:
+        if isinstance(data, DATASETS) and data.shape == t.shape:
             coords["annotation"] = read_scalar(data)
         meta = _meta(obj, g)
     return _ts_dataset(obj.name, t, meta, what, coords)
@@ -319,7 +322,7 @@ def _times_tables(store: NWBStore, obj: NWBObject) -> dict[str, xr.Dataset]:
     times = {}
     with store.reading(obj) as g:
         for col in colnames(g):
-            if col.endswith("_times") and isinstance(g.get(col), h5py.Dataset):
+            if col.endswith("_times") and isinstance(g.get(col), DATASETS):
                 times[col] = _times(g[col], _where(store, obj, col))
         meta = _meta(obj, g)
     return {col: _ts_dataset(col, t, meta, _where(store, obj, col))
@@ -429,7 +432,7 @@ def _unit_metadata(g: h5py.Group, n: int, col: str, layout: TableLayout, what: s
         if name == "electrode_group" and h5py.check_ref_dtype(dtype):
             try:
                 f = g.file
-                loc = [f[ref].attrs.get("location") for ref in h5py.Dataset(dsid)[()]]
+                loc = [f[ref].attrs.get("location") for ref in as_dataset(dsid)[()]]
             except (KeyError, ValueError, OSError):  # dangling references: no locations
                 continue
             if len(loc) == n and all(x is not None for x in loc):
@@ -440,15 +443,15 @@ def _unit_metadata(g: h5py.Group, n: int, col: str, layout: TableLayout, what: s
         if f"{name}_index" in members or dsid.shape != (n,) or dtype.names \
                 or h5py.check_ref_dtype(dtype):
             continue
-        if dtype.kind in "iu" and h5a.exists(dsid, b"table"):  # table region (row numbers)
-            found = _region_columns(g.file, h5py.Dataset(dsid), n, f"{what}/{name}")
+        if dtype.kind in "iu" and has_attr(dsid, "table"):  # table region (row numbers)
+            found = _region_columns(g.file, as_dataset(dsid), n, f"{what}/{name}")
             if found is not None:
                 meta.update({k: v for k, v in found[1].items() if k not in meta})
         elif dtype.kind in "biuf":
             meta[name] = read_all(dsid)
         else:
             values = read_strings(dsid)
-            meta[name] = read_scalar(h5py.Dataset(dsid)) if values is None else values
+            meta[name] = read_scalar(as_dataset(dsid)) if values is None else values
     return meta
 
 
@@ -464,7 +467,7 @@ def _intervals(store: NWBStore, obj: NWBObject) -> xr.Dataset:
         meta: dict[str, Any] = {}
         for name in colnames(g):
             ds = g.get(name)
-            if name in ("start_time", "stop_time") or not isinstance(ds, h5py.Dataset) \
+            if name in ("start_time", "stop_time") or not isinstance(ds, DATASETS) \
                     or ds.dtype.names or h5py.check_ref_dtype(ds.dtype):
                 continue
             idx = g.get(f"{name}_index")

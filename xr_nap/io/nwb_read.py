@@ -13,8 +13,17 @@ import h5py
 import numpy as np
 from h5py import h5a, h5d, h5p, h5r, h5s, h5t
 
-__all__ = ["attr_text", "read_attr", "colnames", "read_all", "open_whole", "read_strings",
-           "read_scalar", "stored_bytes", "reference_paths", "METADATA_BYTES", "FILE_ERRORS"]
+from xr_nap.io.nwb_zarr import ZDataset, ZGroup, ZNode
+
+__all__ = ["attr_text", "read_attr", "has_attr", "colnames", "read_all", "open_whole",
+           "as_dataset", "read_strings", "read_scalar", "stored_bytes", "reference_paths",
+           "METADATA_BYTES", "FILE_ERRORS", "GROUPS", "DATASETS"]
+
+# The node types the scan and builders walk: h5py's, and the NWB-zarr wrappers that
+# imitate them (:mod:`xr_nap.io.nwb_zarr`). Only the low-level readers below tell
+# them apart.
+GROUPS = (h5py.Group, ZGroup)
+DATASETS = (h5py.Dataset, ZDataset)
 
 # What HDF5 (through h5py) and numpy raise on bad bytes: damaged or missing objects
 # (KeyError, OSError; RuntimeError for some HDF5 error classes, e.g. a damaged link
@@ -37,8 +46,10 @@ def read_attr(obj: Any, name: str) -> Any:
     """Attribute ``name`` of an h5py object, or None if it is missing or empty.
 
     Read with the low-level API (no h5py ``AttributeManager`` per call); strings come
-    back as ``bytes``.
+    back as ``bytes`` (``str`` from an NWB-zarr store).
     """
+    if isinstance(obj, ZNode):
+        return obj.read_attr(name)
     key = name.encode()
     if not h5a.exists(obj.id, key):
         return None
@@ -49,6 +60,18 @@ def read_attr(obj: Any, name: str) -> Any:
     out = np.empty(shape, attr.dtype)
     attr.read(out)
     return out[()] if out.ndim == 0 else out
+
+
+def has_attr(obj: Any, name: str) -> bool:
+    """True if the object (or low-level dataset id) ``obj`` has attribute ``name``."""
+    if isinstance(obj, ZNode):
+        return name in obj.attrs
+    return bool(h5a.exists(obj if isinstance(obj, h5d.DatasetID) else obj.id, name.encode()))
+
+
+def as_dataset(ds: Any) -> Any:
+    """A dataset object for a low-level id from :func:`open_whole`."""
+    return h5py.Dataset(ds) if isinstance(ds, h5d.DatasetID) else ds
 
 
 def colnames(group: h5py.Group) -> list[str]:
@@ -72,6 +95,8 @@ def read_all(ds: h5py.Dataset | h5d.DatasetID, dtype: Any = None) -> np.ndarray:
     read itself on the column-sized datasets of a table. HDF5 converts the type. ``ds``
     may be a low-level dataset id (see :func:`open_whole`).
     """
+    if isinstance(ds, ZDataset):
+        return np.asarray(ds.read(), dtype=ds.dtype if dtype is None else dtype)
     dsid = ds if isinstance(ds, h5d.DatasetID) else ds.id
     own = dsid.dtype
     dtype = own if dtype is None else np.dtype(dtype)
@@ -99,6 +124,9 @@ _WHOLE = _whole_access()
 def open_whole(group: h5py.Group, name: str) -> h5d.DatasetID | None:
     """The low-level id of dataset ``name`` of ``group``, opened for whole reads, or
     None if there is no such dataset (a low-level open makes no h5py object)."""
+    if isinstance(group, ZGroup):
+        node = group.get(name)
+        return node if isinstance(node, ZDataset) else None
     try:
         return h5d.open(group.id, name.encode(), _WHOLE)
     except (KeyError, ValueError, OSError):  # missing, or not a dataset
@@ -124,6 +152,8 @@ def read_strings(dsid: h5d.DatasetID) -> np.ndarray | None:
     Python object per value. Values that may be cut (one fills the width) or are not
     ASCII fall back to the exact reader.
     """
+    if not isinstance(dsid, h5d.DatasetID):
+        return None
     info = h5py.check_string_dtype(dsid.dtype)
     shape = dsid.shape
     if info is None or info.length is not None or shape is None or len(shape) != 1:

@@ -36,7 +36,9 @@ import numpy as np
 
 from xr_nap.errors import NWBFormatError, SkippedObjectWarning, warn
 from xr_nap.io.nwb_read import (
+    DATASETS,
     FILE_ERRORS,
+    GROUPS,
     METADATA_BYTES,
     attr_text,
     colnames,
@@ -45,6 +47,7 @@ from xr_nap.io.nwb_read import (
     read_scalar,
     stored_bytes,
 )
+from xr_nap.io.nwb_zarr import ZGroup
 
 __all__ = ["NWBObject", "TableLayout", "table_layout", "scan", "file_metadata", "check_nwb",
            "is_nwb_file", "rate_and_start", "describe_skipped", "unique_keys"]
@@ -89,7 +92,7 @@ class TableLayout:
     description: str | None
 
 
-def table_layout(group: h5py.Group) -> TableLayout:
+def table_layout(group: GROUPS) -> TableLayout:
     """The :class:`TableLayout` of ``group``."""
     desc = read_attr(group, "description")
     if isinstance(desc, bytes):
@@ -151,15 +154,16 @@ def check_nwb(f: h5py.File, where: Any) -> None:
     if is_nwb_file(f):
         return
     version = attr_text(f, "nwb_version")
-    if version is None and isinstance(f.get("nwb_version"), h5py.Dataset):
+    if version is None and isinstance(f.get("nwb_version"), DATASETS):
         version = read_scalar(f["nwb_version"])
     if isinstance(version, bytes):
         version = version.decode(errors="replace")
     if version is not None and str(version).removeprefix("NWB-").startswith("1."):
         raise NWBFormatError(f"{where} is an NWB {version} file; only NWB 2.x files can "
                              "be read")
+    kind = "a zarr store" if isinstance(f, ZGroup) else "an HDF5 file"
     raise NWBFormatError(
-        f"{where} is an HDF5 file without the NWB layout (its root has no "
+        f"{where} is {kind} without the NWB layout (its root has no "
         "neurodata_type='NWBFile' attribute)"
     )
 
@@ -176,13 +180,13 @@ class _Ancestry:
         parents: dict[str, str] = {}
         try:
             specs = self.f.get("specifications")
-            if not isinstance(specs, h5py.Group):
+            if not isinstance(specs, GROUPS):
                 return parents
             for ns in specs:
-                if ns in CORE_NAMESPACES or not isinstance(specs.get(ns), h5py.Group):
+                if ns in CORE_NAMESPACES or not isinstance(specs.get(ns), GROUPS):
                     continue
                 for version in specs[ns].values():
-                    if not isinstance(version, h5py.Group):
+                    if not isinstance(version, GROUPS):
                         continue
                     for item in version.values():
                         self._read_spec(item, parents)
@@ -191,7 +195,7 @@ class _Ancestry:
         return parents
 
     def _read_spec(self, item: Any, parents: dict[str, str]) -> None:
-        if not isinstance(item, h5py.Dataset) or item.shape != ():
+        if not isinstance(item, DATASETS) or item.shape != ():
             return
         try:
             spec = json.loads(item[()])
@@ -234,7 +238,7 @@ def _collect_parents(spec: Any, parents: dict[str, str]) -> None:
 def rate_and_start(st: Any) -> tuple[float, float] | str:
     """``(starting_time, rate)`` of a ``starting_time`` dataset, or the reason they
     cannot give sample times (a string)."""
-    if not isinstance(st, h5py.Dataset):
+    if not isinstance(st, DATASETS):
         return "its starting_time is not a dataset"
     try:
         rate = read_attr(st, "rate")
@@ -253,7 +257,7 @@ def rate_and_start(st: Any) -> tuple[float, float] | str:
     return float(t0[0]), rate
 
 
-def _data_problem(data: h5py.Dataset) -> str | None:
+def _data_problem(data: DATASETS) -> str | None:
     """Why the values of ``data`` cannot be a series (None if they can)."""
     dtype = data.dtype
     if dtype.kind in "biufc" or h5py.check_string_dtype(dtype) is not None \
@@ -290,7 +294,7 @@ def _classify(group: h5py.Group, chain: list[str]) -> tuple[str, str] | str | No
     n_time = _n_times(group)
     if isinstance(n_time, str):
         return n_time
-    if data is None or not isinstance(data, h5py.Dataset):
+    if data is None or not isinstance(data, DATASETS):
         if n_time > 0:
             return "its data are missing (external file?)" if "external_file" in group \
                 else "its data are missing"
@@ -308,10 +312,10 @@ def _classify(group: h5py.Group, chain: list[str]) -> tuple[str, str] | str | No
     return kind, role or "TimeSeries"
 
 
-def _n_times(group: h5py.Group) -> int | str:
+def _n_times(group: GROUPS) -> int | str:
     """Number of timestamps, -1 for a rate-based series, or why there are no times."""
     ts = group.get("timestamps")
-    if isinstance(ts, h5py.Dataset):
+    if isinstance(ts, DATASETS):
         if len(ts.shape or ()) > 1 and ts.size != ts.shape[0]:  # MatNWB writes (n, 1)
             return f"its timestamps have shape {ts.shape}, not one time per row"
         if ts.dtype.kind not in "iuf":
@@ -323,7 +327,7 @@ def _n_times(group: h5py.Group) -> int | str:
     return found if isinstance(found, str) else -1
 
 
-def _members(group: h5py.Group) -> list[str]:
+def _members(group: GROUPS) -> list[str]:
     return list(group)
 
 
@@ -359,7 +363,7 @@ def scan(f: h5py.File) -> tuple[dict[str, NWBObject], list[tuple[str, str]]]:
             if not isinstance(group.get(name, getlink=True), h5py.HardLink):
                 continue  # links point at objects listed where they live
             child = group[name]
-            if not isinstance(child, h5py.Group):
+            if not isinstance(child, GROUPS):
                 continue
             if child.id in seen:
                 if child.id in ancestors:  # ancestors[i] is the group of stack[i]
@@ -433,7 +437,7 @@ def file_metadata(f: h5py.File) -> tuple[dict[str, Any], list[tuple[str, str]]]:
                    "timestamps_reference_time", "file_create_date"))]
     try:
         general = f.get("general")
-        if isinstance(general, h5py.Group):
+        if isinstance(general, GROUPS):
             places.append((general, tuple(general)))
     except FILE_ERRORS as err:  # a damaged group
         skipped.append(("/general", f"unreadable: {err}"))
@@ -442,7 +446,7 @@ def file_metadata(f: h5py.File) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             where = f"{group.name.rstrip('/')}/{name}"
             try:
                 obj = group.get(name)
-                if not isinstance(obj, h5py.Dataset) or h5py.check_ref_dtype(obj.dtype):
+                if not isinstance(obj, DATASETS) or h5py.check_ref_dtype(obj.dtype):
                     continue
                 size = stored_bytes(obj)
                 if size > METADATA_BYTES:

@@ -18,6 +18,7 @@ opened from (same size, same root ``object_id``).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from typing import Any
 
 import h5py
 import numpy as np
-from xarray.backends import BackendArray, CachingFileManager, DummyFileManager, FileManager
+from xarray.backends import BackendArray, CachingFileManager, FileManager
 from xarray.backends.locks import HDF5_LOCK
 from xarray.core import indexing
 
@@ -36,8 +37,10 @@ from xr_nap.core.lazy import read_row_runs
 from xr_nap.errors import NWBFormatError, XrNapError
 from xr_nap.io.nwb_read import FILE_ERRORS, attr_text, reference_paths
 from xr_nap.io.nwb_scan import NWBObject, check_nwb, describe_skipped, file_metadata, scan
+from xr_nap.io.nwb_zarr import ZarrArray
 
-__all__ = ["NWBArray", "NWBStore", "FileIdentity", "h5_file_of_pynwb"]
+__all__ = ["NWBArray", "NWBStore", "FileIdentity", "Source", "open_source", "h5_file_of_pynwb",
+           "scaled"]
 
 _held = threading.local()
 
@@ -80,13 +83,14 @@ class FileIdentity:
 
     @classmethod
     def of(cls, f: h5py.File) -> FileIdentity:
-        return cls(int(f.id.get_filesize()), str(attr_text(f, "object_id", "")))
+        size = int(f.id.get_filesize()) if isinstance(f, h5py.File) else 0  # zarr: no size
+        return cls(size, str(attr_text(f, "object_id", "")))
 
 
 def descriptor(f: h5py.File) -> int | None:
     """The OS file descriptor behind ``f`` if it is a plain file (else None); asking
     the driver costs more than a read, so callers keep the answer with the file."""
-    return f.id.get_vfd_handle() if f.driver == "sec2" else None
+    return f.id.get_vfd_handle() if getattr(f, "driver", None) == "sec2" else None
 
 
 def check_not_truncated(fd: int | None, identity: FileIdentity, where: str) -> None:
@@ -186,21 +190,27 @@ class NWBArray(BackendArray):
                 raise NWBFormatError(f"{self.where}: cannot read {self.path}: {err}") \
                     from err
             check_not_truncated(fd, self.identity, self.where)
-        if self.scale is None:
-            return np.asarray(raw)
-        # cast, then scale in place: one buffered cast instead of a mixed-type multiply
-        out = np.asarray(raw, dtype=np.float64)  # a fresh array of ours: no copy needed
-        conversion, offset = self.scale
-        if conversion != 1.0:
-            out *= conversion
-        if self.channel_scale is not None:  # key[1] picks the columns; they are out's last axis
-            out *= self.channel_scale[key[1]]
-        if offset != 0.0:
-            out += offset
-        return out
+        return scaled(raw, key, self.scale, self.channel_scale)
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_handle": None}
+
+
+def scaled(raw: Any, key: tuple, scale: tuple[float, float] | None,
+           channel_scale: np.ndarray | None) -> np.ndarray:
+    """``raw`` (read at ``key``) as ``raw * conversion [* channel factors] + offset``."""
+    if scale is None:
+        return np.asarray(raw)
+    # cast, then scale in place: one buffered cast instead of a mixed-type multiply
+    out = np.asarray(raw, dtype=np.float64)  # a fresh array of ours: no copy needed
+    conversion, offset = scale
+    if conversion != 1.0:
+        out *= conversion
+    if channel_scale is not None:  # key[1] picks the columns; they are out's last axis
+        out *= channel_scale[key[1]]
+    if offset != 0.0:
+        out += offset
+    return out
 
 
 def h5_file_of_pynwb(nwbfile: Any) -> h5py.File | None:
@@ -224,36 +234,143 @@ def h5_file_of_pynwb(nwbfile: Any) -> h5py.File | None:
     return None
 
 
-def _open_source(source: Any) -> tuple[FileManager, str, str, bool]:
-    """``(file manager, name for messages, short name, whether the store owns it)``.
+class _Options(dict):
+    """``storage_options`` as a file-manager argument: the manager hashes its
+    arguments, and a dict cannot be hashed."""
+
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+
+def _url_stem(url: str) -> str:
+    return Path(url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]).stem or url
+
+
+def _describe(fileobj: Any) -> str:
+    """A name for an open file object in messages: its URL or path if it has one."""
+    for attr in ("url", "path", "name", "_url"):
+        value = getattr(fileobj, attr, None)
+        if isinstance(value, str):
+            return f"{type(fileobj).__name__}({value})"
+    return f"a {type(fileobj).__name__} file object"
+
+
+def _h5_from_fileobj(fileobj: Any, mode: str = "r") -> h5py.File:
+    from xr_nap.io.remote import H5FileObject
+
+    if mode != "r":
+        raise ValueError(f"NWB files are opened read-only (mode {mode!r})")
+    try:
+        fileobj.seek(0)
+        return H5FileObject(fileobj, owns_source=False)
+    except OSError as err:
+        raise NWBFormatError(f"cannot read {_describe(fileobj)} as an HDF5 (NWB) file: "
+                             f"{err}") from err
+
+
+class BorrowedFile(FileManager):
+    """The caller's open h5py file, used as it is and never closed here.
+
+    Pickled (with a lazy array), it becomes a manager that reopens the same path in the
+    other process. A file h5py reads through a Python file object cannot be reopened
+    (h5py does not give the object back): pickling then raises a TypeError that says
+    to give xr-nap the file object (or URL) itself.
+    """
+
+    def __init__(self, f: h5py.File):
+        self._file = f
+
+    def acquire(self, needs_lock: bool = True) -> h5py.File:
+        return self._file
+
+    @contextmanager
+    def acquire_context(self, needs_lock: bool = True) -> Iterator[h5py.File]:
+        yield self._file
+
+    def close(self, needs_lock: bool = True) -> None:
+        pass  # the caller's file
+
+    def __reduce__(self) -> tuple:
+        if self._file.driver == "fileobj":
+            raise TypeError(
+                f"lazy arrays of an NWB file opened as h5py.File({self._file.filename}) "
+                "cannot be pickled (h5py does not give the file object back to reopen): "
+                "give the file object or its URL to xr-nap instead of an h5py.File")
+        return functools.partial(CachingFileManager, h5py.File, self._file.filename,
+                                 mode="r"), ()
+
+
+def _borrowed(f: h5py.File) -> Source:
+    if f.driver == "fileobj":  # its filename is the repr of a Python file object
+        return Source(BorrowedFile(f), f"h5py.File({f.filename})", "file object", False)
+    return Source(BorrowedFile(f), f.filename, Path(f.filename).stem, False)
+
+
+@dataclass
+class Source:
+    """Where an NWB file's bytes come from (see :func:`open_source`)."""
+
+    manager: FileManager | None  # None for an NWB-zarr store
+    where: str  # for messages: path, URL or description
+    name: str  # short name (file stem or session id)
+    owns: bool  # whether closing the store closes the file
+    local: bool = False  # a local HDF5 path
+    zarr: Any = None  # the root of an NWB-zarr store
+
+
+def open_source(source: Any, storage_options: dict[str, Any] | None = None) -> Source:
+    """Turn what the user gave into a :class:`Source`.
 
     Local paths are kept absolute and resolved, so an array pickled here reopens this
-    file from any working directory (and checks that it still is the same file).
+    file from any working directory (and checks that it still is the same file). URLs
+    stay strings, reopened by :func:`~xr_nap.io.remote.open_h5_url`; an open file
+    object is reopened from itself (so arrays pickle if it does).
     """
+    from xr_nap.io.nwb_zarr import ZarrSource, ZRoot, is_zarr_source
+    from xr_nap.io.remote import is_url, open_h5_url
+
     if type(source).__name__ == "NWBFile" and hasattr(source, "objects"):
         f = h5_file_of_pynwb(source)
         if f is not None:
-            name = source.session_id or Path(f.filename).stem
-            return DummyFileManager(f), f.filename, name, False
+            found = _borrowed(f)
+            found.name = source.session_id or found.name
+            return found
         path = source.container_source
-        if source.read_io is None or not isinstance(path, str) or not os.path.isfile(path):
+        if source.read_io is None or not isinstance(path, str) or not (
+                os.path.isfile(path) or is_zarr_source(path)):
             raise ValueError(
-                "this pynwb.NWBFile was not read from an HDF5 file; write it with "
-                "pynwb.NWBHDF5IO and open the file instead")
-        manager, where, stem, owns = _open_source(path)  # metadata only: read it here
-        return manager, where, source.session_id or stem, owns
+                "this pynwb.NWBFile was not read from an HDF5 file or NWB-zarr store; "
+                "write it with pynwb.NWBHDF5IO and open the file instead")
+        found = open_source(path)  # metadata only: read it here
+        found.name = source.session_id or found.name
+        return found
     if isinstance(source, h5py.File):
         if not source.id.valid:
             raise ValueError("the h5py file is closed")
-        return DummyFileManager(source), source.filename, Path(source.filename).stem, False
+        return _borrowed(source)
+    if is_zarr_source(source):
+        root = ZRoot(ZarrSource(source, storage_options))
+        return Source(None, root.where, _url_stem(root.where), True, zarr=root)
+    if is_url(source):
+        manager = CachingFileManager(open_h5_url, source, mode="r", kwargs={
+            "storage_options": _Options(storage_options or {})})
+        return Source(manager, source, _url_stem(source), True)
+    if storage_options:
+        raise ValueError("storage_options apply to URLs only (http(s)://, s3://, ...)")
+    if hasattr(source, "read") and hasattr(source, "seek"):  # an open binary file
+        if getattr(source, "closed", False):
+            raise ValueError(f"{_describe(source)} is closed")
+        return Source(CachingFileManager(_h5_from_fileobj, source, mode="r"),
+                      _describe(source),
+                      _url_stem(_describe(source).rstrip(")")), True)
     if not isinstance(source, str | os.PathLike):
         raise TypeError(f"cannot open a {type(source).__name__} as an NWB file: give a "
-                        "path, an h5py.File or a pynwb.NWBFile")
+                        "path, a URL, an open binary file, an h5py.File, a pynwb.NWBFile "
+                        "or an NWB-zarr store")
     path = Path(os.fspath(source))
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
     manager = CachingFileManager(h5py.File, str(path.resolve()), mode="r")
-    return manager, str(path), path.stem, True
+    return Source(manager, str(path), path.stem, True, local=True)
 
 
 class NWBStore:
@@ -261,20 +378,27 @@ class NWBStore:
 
     Parameters
     ----------
-    source : str, path-like, h5py.File or pynwb.NWBFile
-        The file. An open h5py/pynwb file stays owned by the caller.
+    source : str, path-like, URL, file object, h5py.File, pynwb.NWBFile or zarr store
+        The file (see :func:`open_source`). An open h5py/pynwb file or file object
+        stays owned by the caller.
     lock : lock, optional
         The lock every HDF5 call runs under (xarray's HDF5 lock by default).
+    storage_options : dict, optional
+        For URLs and remote NWB-zarr stores (see :mod:`xr_nap.io.remote`).
 
     Raises
     ------
     NWBFormatError
-        If the file is not HDF5, not NWB 2.x, or damaged beyond opening.
+        If the file is not HDF5 (or NWB-zarr), not NWB 2.x, or damaged beyond opening.
     """
 
-    def __init__(self, source: Any, lock: Any = None):
+    def __init__(self, source: Any, lock: Any = None,
+                 storage_options: dict[str, Any] | None = None):
         self.lock = HDF5_LOCK if lock in (None, True) else lock
-        self.manager, self.where, self.name, self.owns = _open_source(source)
+        found = open_source(source, storage_options)
+        self.manager, self.where, self.name, self.owns = (found.manager, found.where,
+                                                          found.name, found.owns)
+        self.local, self.zarr = found.local, found.zarr
         self.closed = False
         try:
             with holding(self.lock):
@@ -295,10 +419,14 @@ class NWBStore:
             raise
         describe_skipped(self.where, self.skipped + notes)
 
-    def _open_first(self) -> h5py.File:
+    def _open_first(self) -> Any:
+        if self.zarr is not None:
+            return self.zarr
         try:
             f = self.manager.acquire()
         except OSError as err:
+            if not self.local:  # remote: the byte source's error names the URL already
+                raise
             with open(self.where, "rb"):  # an OSError of its own (permissions) propagates
                 pass
             raise NWBFormatError(f"cannot read {self.where} as an HDF5 (NWB) file: {err}") \
@@ -307,11 +435,13 @@ class NWBStore:
             raise ValueError(f"the NWB file {self.where} is closed")
         return f
 
-    def _file(self) -> tuple[h5py.File, int | None]:
+    def _file(self) -> tuple[Any, int | None]:
         """The open h5py file (checked to be the one opened, if it was reopened) and
-        its :func:`descriptor`."""
+        its :func:`descriptor`; the root group of an NWB-zarr store."""
         if self.closed:
             raise ValueError(f"the NWB file {self.where} is closed")
+        if self.zarr is not None:
+            return self.zarr, None
         f = _acquire(self.manager, self.where)
         checked = getattr(self, "_checked", None)
         if checked is None or f is not checked[0]:
@@ -342,7 +472,7 @@ class NWBStore:
 
     def close(self) -> None:
         self.closed = True
-        if self.owns:
+        if self.owns and self.manager is not None:
             self.manager.close()
 
     def lookup(self, group: str) -> tuple[NWBObject, str | None]:
@@ -361,9 +491,12 @@ class NWBStore:
                     return obj, column
         raise KeyError(f"no NWB object {group!r} in {self.where}; keys: {list(self.index)}")
 
-    def array(self, ds: h5py.Dataset, scale: tuple[float, float] | None = None,
+    def array(self, ds: Any, scale: tuple[float, float] | None = None,
               channel_scale: np.ndarray | None = None) -> indexing.LazilyIndexedArray:
         """A lazily indexed array over dataset ``ds`` of this file."""
+        if self.zarr is not None:
+            return indexing.LazilyIndexedArray(ZarrArray(ds, self.where, scale,
+                                                         channel_scale))
         return indexing.LazilyIndexedArray(NWBArray(
             self.manager, self.lock, ds.name, ds.shape, ds.dtype, self.where,
             self.identity, scale, channel_scale))

@@ -360,3 +360,16 @@ def test_rate_based_series_is_never_expanded_by_selections(monkeypatch):
     assert support_bounds(window)[0].tolist() == [100.0]
     nap.restrict(ch, nap.interval_set([10, 50], [11, 52]))
     assert max(calls, default=0) < 1000  # only the few kept samples, never 1e8
+
+
+def test_index_items_and_messages():
+    ch = lfp(n=100)
+    index = ch.xindexes["time"]
+    assert index[3] == ch.time.values[3] and index[-1] == ch.time.values[-1]
+    assert index[10:20].size == 10 and index[10:20].is_rate
+    with pytest.raises(ValueError, match="unsupported join"):
+        index.join(index, how="left")
+    with pytest.raises(ValueError, match="step"):
+        ch.sel(time=slice(0.5, 0.6, 2))
+    with pytest.raises(TypeError, match="seconds"):
+        ch.sel(time="2024-01-01")

@@ -579,6 +579,12 @@ class TimeIndex(Index):
             return {self.dim: np.arange(self.size)}
         return {self.dim: self._positions(other.values, method, tolerance)}
 
+    def __getitem__(self, indexer: Any) -> Any:
+        """The time at an integer position, or the index of a selection."""
+        if isinstance(indexer, int | np.integer):
+            return self._time(int(indexer) % self.size if indexer < 0 else int(indexer))
+        return self.isel({self.dim: indexer})
+
     def roll(self, shifts: Mapping[Any, int]) -> None:
         return None  # rolled times are not sorted: the index is dropped
 

@@ -373,3 +373,52 @@ def test_index_items_and_messages():
         ch.sel(time=slice(0.5, 0.6, 2))
     with pytest.raises(TypeError, match="seconds"):
         ch.sel(time="2024-01-01")
+
+
+@settings(max_examples=80, deadline=None)
+@given(t0=st.floats(-1e4, 1e4), rate=st.sampled_from([1.0, 3.0, 29.97, 1250.0, 3e4]),
+       n=st.integers(2, 3000), data=st.data())
+def test_windows_of_a_rate_grid_stay_exact_and_lazy(t0, rate, n, data):
+    """Restricting or thresholding a rate-based series keeps its times computed from
+    the rate (one pair of integers per window), bit for bit pynapple's formula, and the
+    index answers searches, label selections and further restrictions like numpy."""
+    t = t0 + np.arange(n) / rate
+    cuts = np.unique(data.draw(st.lists(st.integers(0, n), min_size=2, max_size=10)))
+    lo, hi = cuts[0::2][: cuts.size // 2], cuts[1::2]
+    ch = xr.DataArray(np.arange(n), dims="time", coords=rate_time_coords(t0, rate, n))
+    index = ch.xindexes["time"].take(lo, hi, np.empty(0), np.empty(0))
+    keep = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=False)]
+                          or [np.empty(0, int)])
+    assert index.is_rate and index.size == keep.size
+    np.testing.assert_array_equal(index.values, t[keep])
+    kept = t[keep]
+    probes = np.concatenate([kept[::7], kept[::5] + 0.3 / rate, [t0 - 1, t[-1] + 1]])
+    for side in ("left", "right"):
+        np.testing.assert_array_equal(index.searchsorted(probes, side),
+                                      np.searchsorted(kept, probes, side))
+    if kept.size:
+        np.testing.assert_array_equal(index.times_at([0, kept.size - 1]), kept[[0, -1]])
+        assert index[kept.size - 1] == kept[-1]
+        a, b = sorted(data.draw(st.lists(st.integers(0, kept.size), min_size=2,
+                                         max_size=2)))
+        np.testing.assert_array_equal(index[a:b].values, kept[a:b])
+        again = index.take(np.array([a]), np.array([b]), np.empty(0), np.empty(0))
+        np.testing.assert_array_equal(again.values, kept[a:b])
+        pos = index._positions(kept[::3], None, None)
+        np.testing.assert_array_equal(pos, np.arange(kept.size)[::3])
+
+
+def test_restrict_and_threshold_of_a_rate_based_series_keep_the_rate():
+    ch = lfp(n=20_000)
+    ep = nap.interval_set([10.0, 50.0, 120.0], [20.0, 60.0, 150.0])
+    r = nap.restrict(ch, ep)
+    assert r.xindexes["time"].is_rate
+    np.testing.assert_array_equal(r.time.values, nap.restrict(ch.load(), ep).time.values)
+    th = nap.threshold(ch, 0.5)
+    assert th.xindexes["time"].is_rate
+    plain = nap.tsd(ch.time.values, ch.values)
+    np.testing.assert_array_equal(th.time.values, nap.threshold(plain, 0.5).time.values)
+    np.testing.assert_array_equal(th.values, nap.threshold(plain, 0.5).values)
+    both = xr.concat([r.sel(time=slice(None, 100)), r.sel(time=slice(100, None))], "time")
+    np.testing.assert_array_equal(both.values, r.values)
+    assert nap.count(r, 1.0).values.sum() == r.sizes["time"] - 3  # ends on bin edges

@@ -171,4 +171,8 @@ def test_phase_of_a_cosine_is_its_argument(seed):
     ph = compute_hilbert_phase(nap.tsd(t, np.cos(2 * np.pi * f * t)))
     expected = np.mod(2 * np.pi * f * t, 2 * np.pi)
     turn = np.angle(np.exp(1j * (ph.values - expected)))
-    assert np.abs(turn).max() < 0.05
+    # the window ends up to one sample short of a whole cycle: the edges are off by a
+    # few hundredths of a radian, the rest by less than 1e-3 (checked over 1000 seeds)
+    edge = t.size // 20
+    assert np.abs(turn[edge:-edge]).max() < 2e-3
+    assert np.abs(turn).max() < 0.1

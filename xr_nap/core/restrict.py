@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import xarray as xr
-from xarray.indexes import PandasIndex
 
 from xr_nap.core.blocks import in_memory
 from xr_nap.core.intervals import bounds, intersect
 from xr_nap.core.search import inside, ranges, rates, unit_index
-from xr_nap.core.time_index import TimeIndex, index_coords, select, set_index, time_index
+from xr_nap.core.time_index import index_coords, select, time_index
 from xr_nap.core.time_series import (
     SPIKE,
     TIME,
@@ -42,26 +40,22 @@ def take_times(obj: xr.DataArray | xr.Dataset, lo: np.ndarray, hi: np.ndarray,
     index = time_index(obj)
     if lo.size == 1:
         return select(obj, slice(int(lo[0]), int(hi[0])), starts, ends)
+    new_index = index.take(lo, hi, starts, ends)  # a rate-based index stays lazy
     plain = isinstance(obj, xr.DataArray) and obj.dims[0] == TIME and not any(
         TIME in v.dims for k, v in obj.coords.items() if k != TIME)
     if not plain or not (in_memory(obj) or obj.chunks is not None):
-        out = obj.isel({TIME: ranges(lo, hi)})
-        return set_index(out, time_index(out).with_support(starts, ends))
+        # file-backed: one integer index, which the backend reads run by run
+        out = obj.drop_vars(TIME).isel({TIME: ranges(lo, hi)})
+        return out.assign_coords(index_coords(new_index, obj))
     keep = hi > lo
     pieces = list(zip(lo[keep].tolist(), hi[keep].tolist(), strict=True))
     data = obj.data
     join = np.concatenate if in_memory(obj) else _dask_concatenate
     new = join([data[a:b] for a, b in pieces]) if pieces else data[:0]
-    if index.is_rate:
-        new_t = index.times_at(ranges(lo, hi))
-    else:
-        t = index.values
-        new_t = np.concatenate([t[a:b] for a, b in pieces]) if pieces else t[:0]
-    times = PandasIndex(pd.Index(new_t, copy=False, name=TIME), TIME)
     out = xr.DataArray(new, dims=obj.dims, name=obj.name, attrs=obj.attrs,
                        coords={k: v for k, v in obj.coords.items() if TIME not in v.dims})
     # assign_coords keeps the index as built; the constructor would deep-copy it
-    return out.assign_coords(index_coords(TimeIndex(times, starts, ends), obj))
+    return out.assign_coords(index_coords(new_index, obj))
 
 
 def _dask_concatenate(pieces: list) -> Any:

@@ -40,6 +40,7 @@ every sample lies inside it) or the first to last sample.
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -54,6 +55,7 @@ import xarray as xr
 from xarray.core.indexing import IndexSelResult
 from xarray.indexes import CoordinateTransform, CoordinateTransformIndex, Index, PandasIndex
 
+from xr_nap.core.search import ranges
 from xr_nap.errors import StaleSupportWarning, TimeAxisError, warn
 
 __all__ = [
@@ -197,6 +199,14 @@ class RateTransform(CoordinateTransform):
                              first=self.first + r.start * self.stride,
                              stride=self.stride * r.step)
 
+    def take(self, lo: np.ndarray, hi: np.ndarray) -> RunsTransform | None:
+        """The samples in the position ranges ``[lo[i], hi[i])`` (sorted, disjoint), as
+        windows of the grid; ``None`` for a strided grid."""
+        if self.stride != 1:
+            return None
+        return take_runs(self.t0, self.rate, lambda pos: self.first + np.asarray(pos),
+                         np.empty(0, np.int64), lo, hi, self.coord_names[0], self.dims[0])
+
     def _position(self, label: float) -> float:
         return ((label - self.t0) * self.rate - self.first) / self.stride
 
@@ -258,6 +268,159 @@ class RateTransform(CoordinateTransform):
                                                   else float(tolerance))
         ok &= dist <= limit
         return np.where(ok, idx, -1)
+
+
+class RunsTransform(CoordinateTransform):
+    """Several windows of one rate grid: ``t(i) = t0 + g(i) / rate`` where ``g`` runs
+    through ``starts[k], starts[k] + 1, ...`` for ``offsets[k+1] - offsets[k]`` samples.
+
+    What a restriction or a threshold of a rate-based series keeps: its times stay
+    computed from the rate, one pair of integers per window, whatever the number of
+    samples (the same bits as pynapple's ``t0 + arange(n) / rate``).
+    """
+
+    def __init__(self, t0: float, rate: float, starts: np.ndarray, offsets: np.ndarray,
+                 coord_name: Hashable = TIME, dim: str = TIME):
+        self.t0, self.rate = float(t0), float(rate)
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        super().__init__([coord_name], {dim: int(self.offsets[-1])},
+                         dtype=np.dtype(np.float64))
+
+    @property
+    def size(self) -> int:
+        return self.dim_size[self.dims[0]]
+
+    def grid(self, positions: Any) -> np.ndarray:
+        """The rate-grid index of each sample position."""
+        pos = np.asarray(positions, dtype=np.int64)
+        if not self.starts.size:
+            return pos.copy()  # no samples: nothing to map
+        k = np.searchsorted(self.offsets, pos, side="right") - 1
+        return self.starts[np.clip(k, 0, self.starts.size - 1)] + pos - self.offsets[
+            np.clip(k, 0, self.starts.size - 1)]
+
+    def forward(self, dim_positions: dict[str, Any]) -> dict[Hashable, Any]:
+        return {self.coord_names[0]: self.t0 + self.grid(dim_positions[self.dims[0]])
+                / self.rate}
+
+    def reverse(self, coord_labels: dict[Hashable, Any]) -> dict[str, Any]:
+        labels = np.asarray(coord_labels[self.coord_names[0]], dtype=np.float64)
+        return {self.dims[0]: self.searchsorted(labels).astype(np.float64)}
+
+    def equals(self, other: CoordinateTransform, **kwargs: Any) -> bool:
+        return isinstance(other, RunsTransform) and self.key() == other.key()
+
+    def key(self) -> tuple:
+        return (self.t0, self.rate, self.starts.tobytes(), self.offsets.tobytes())
+
+    def time(self, i: int) -> float:
+        k = bisect.bisect_right(self.offsets.tolist(), i) - 1 if self.starts.size > 1 else 0
+        return self.t0 + (int(self.starts[k]) + i - int(self.offsets[k])) / self.rate
+
+    def times(self, positions: Any) -> np.ndarray:
+        return np.asarray(self.forward({self.dims[0]: positions})[self.coord_names[0]],
+                          dtype=np.float64)
+
+    def first_at_or_after(self, label: float) -> int:
+        return int(self.searchsorted(np.array([label]))[0])
+
+    def searchsorted(self, values: Any, side: str = "left") -> np.ndarray:
+        """``np.searchsorted(times, values, side)``, exactly, without the times."""
+        values = np.asarray(values, dtype=np.float64)
+        if not self.starts.size:
+            return np.zeros(values.shape, dtype=np.int64)
+        g = grid_search(self.t0, self.rate, values, side)  # first grid index past v
+        k = np.searchsorted(self.starts, g, side="right") - 1
+        safe = np.maximum(k, 0)
+        lengths = np.diff(self.offsets)
+        pos = self.offsets[safe] + np.clip(g - self.starts[safe], 0, lengths[safe])
+        return np.where(k < 0, 0, pos)
+
+    def positions(self, labels: np.ndarray, method: str | None, tolerance: Any
+                  ) -> np.ndarray:
+        """Positions of ``labels`` (-1 where none), as ``pandas.Index.get_indexer``."""
+        return positions_by_search(self, labels, method, tolerance)
+
+    def slice(self, sl: slice) -> RunsTransform | None:
+        r = range(self.size)[sl]
+        if r.step != 1:
+            return None
+        return self.take(np.array([r.start]), np.array([r.stop]))
+
+    def take(self, lo: np.ndarray, hi: np.ndarray) -> RunsTransform:
+        """The samples in the position ranges ``[lo[i], hi[i])`` (sorted, disjoint)."""
+        return take_runs(self.t0, self.rate, self.grid, self.offsets[1:-1], lo, hi,
+                         self.coord_names[0], self.dims[0])
+
+
+def grid_search(t0: float, rate: float, values: np.ndarray, side: str) -> np.ndarray:
+    """Smallest grid index ``g`` with ``t0 + g / rate >= v`` (``side="left"``) or ``> v``
+    (``"right"``), exactly (the estimate from the rate is corrected for round-off)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        est = np.ceil((values - t0) * rate)
+    big = float(2**62)
+    g = np.nan_to_num(np.clip(est, -big, big), nan=big).astype(np.int64)
+    before = (lambda t, v: t >= v) if side == "left" else (lambda t, v: t > v)
+    for _ in range(3):  # float round-off moves the estimate by one at most
+        back = before(t0 + (g - 1) / rate, values)
+        g -= back
+        ahead = ~before(t0 + g / rate, values)
+        g += ahead
+        if not (back.any() or ahead.any()):
+            break
+    return g
+
+
+def positions_by_search(transform: Any, labels: np.ndarray, method: str | None,
+                        tolerance: Any) -> np.ndarray:
+    """``pandas.Index.get_indexer`` semantics from ``searchsorted`` and ``times``."""
+    labels = np.asarray(labels, dtype=np.float64)
+    n = transform.size
+    if method in ("pad", "ffill"):
+        idx = transform.searchsorted(labels + PRECISION, side="right") - 1
+    elif method in ("backfill", "bfill"):
+        idx = transform.searchsorted(labels - PRECISION, side="left")
+    elif method in (None, "nearest"):
+        after = np.clip(transform.searchsorted(labels, side="left"), 0, max(n - 1, 0))
+        before = np.clip(after - 1, 0, max(n - 1, 0))
+        closer = np.abs(transform.times(before) - labels) < np.abs(
+            transform.times(after) - labels)
+        idx = np.where(closer, before, after)
+    else:
+        raise ValueError(f"unsupported method {method!r}")
+    ok = (idx >= 0) & (idx < n) & np.isfinite(labels)
+    dist = np.abs(transform.times(np.where(ok, idx, 0)) - labels) if n else labels
+    limit = PRECISION if method is None else (np.inf if tolerance is None
+                                              else float(tolerance))
+    return np.where(ok & (dist <= limit), idx, -1)
+
+
+def take_runs(t0: float, rate: float, grid: Any, cuts: np.ndarray, lo: np.ndarray,
+              hi: np.ndarray, coord_name: Hashable, dim: str) -> RunsTransform:
+    """The position ranges ``[lo, hi)`` of a series whose positions map to grid indexes
+    by ``grid`` (contiguous except at the positions ``cuts``), as windows of the grid."""
+    lo, hi = np.asarray(lo, np.int64), np.asarray(hi, np.int64)
+    keep = hi > lo
+    lo, hi = lo[keep], hi[keep]
+    if not lo.size:
+        return RunsTransform(t0, rate, lo, np.zeros(1, np.int64), coord_name, dim)
+    # a range that crosses a cut becomes two pieces
+    r = np.searchsorted(lo, cuts, side="right") - 1
+    inner = cuts[(r >= 0) & (cuts > lo[np.maximum(r, 0)]) & (cuts < hi[np.maximum(r, 0)])]
+    piece_lo = np.sort(np.concatenate([lo, inner]))
+    nxt = np.append(piece_lo[1:], np.iinfo(np.int64).max)
+    piece_hi = np.minimum(nxt, hi[np.searchsorted(lo, piece_lo, side="right") - 1])
+    starts = grid(piece_lo) if piece_lo.size else piece_lo
+    lengths = piece_hi - piece_lo
+    # pieces that follow each other on the grid are one window
+    new = np.ones(starts.size, dtype=bool)
+    new[1:] = starts[1:] != starts[:-1] + lengths[:-1]
+    group = np.cumsum(new) - 1
+    window_len = np.bincount(group, weights=lengths).astype(np.int64) if starts.size \
+        else lengths
+    return RunsTransform(t0, rate, starts[new], np.concatenate([[0], np.cumsum(window_len)]),
+                         coord_name, dim)
 
 
 # --------------------------------------------------------------------------- time index
@@ -481,8 +644,29 @@ class TimeIndex(Index):
     def _grid(self, key: slice) -> PandasIndex | CoordinateTransformIndex:
         """The sample times selected by a forward slice."""
         if self.is_rate:
-            return CoordinateTransformIndex(self.times.transform.slice(key))
+            sliced = self.times.transform.slice(key)
+            if sliced is not None:
+                return CoordinateTransformIndex(sliced)
+            return PandasIndex(pd.Index(self.times_at(np.arange(self.size)[key]),
+                                        name=self.coord_name), self.dim)
         return self.times.isel({self.dim: key})
+
+    def take(self, lo: np.ndarray, hi: np.ndarray, starts: Any, ends: Any) -> TimeIndex:
+        """The samples in the position ranges ``[lo[i], hi[i])`` (sorted, disjoint) with
+        the support ``(starts, ends)``; a rate-based index stays computed from the rate
+        (one pair of integers per range, never the times)."""
+        windows = self.times.transform.take(lo, hi) if self.is_rate else None
+        if windows is not None:
+            return TimeIndex(CoordinateTransformIndex(windows), starts, ends)
+        if self.is_rate:  # a strided grid
+            t = self.times_at(ranges(lo, hi))
+        else:  # contiguous copies beat a gather
+            values = self.values
+            t = np.concatenate([values[a:b] for a, b in zip(lo.tolist(), hi.tolist(),
+                                                             strict=True) if b > a]
+                               or [values[:0]])
+        return TimeIndex(PandasIndex(pd.Index(t, copy=False, name=self.coord_name),
+                                     self.dim), starts, ends)
 
     def _subset(self, times: PandasIndex | CoordinateTransformIndex, t: np.ndarray
                 ) -> TimeIndex:
@@ -611,9 +795,12 @@ class TimeIndex(Index):
         pairs = ", ".join(f"[{s!r}, {e!r}]" for s, e in
                           zip(self.starts[:3].tolist(), self.ends[:3].tolist(), strict=True))
         more = ", ..." if self.starts.size > 3 else ""
-        if self.is_rate:
+        if self.is_rate and isinstance(self.times.transform, RateTransform):
             tr = self.times.transform
             grid = f"t0={tr.t0!r}, rate={tr.rate!r}, first={tr.first}, stride={tr.stride}"
+        elif self.is_rate:
+            tr = self.times.transform
+            grid = f"t0={tr.t0!r}, rate={tr.rate!r}, {tr.starts.size} windows"
         else:
             grid = "times"
         return f"TimeIndex(size={self.size}, {grid}, support=[{pairs}{more}])"
@@ -622,7 +809,8 @@ class TimeIndex(Index):
 def _concat_rates(indexes: Sequence[TimeIndex]) -> CoordinateTransformIndex | None:
     """One rate index for consecutive windows of the same rate-based series, else None."""
     nonempty = [i for i in indexes if i.size]
-    if not nonempty or not all(i.is_rate for i in nonempty):
+    if not nonempty or not all(i.is_rate and isinstance(i.times.transform, RateTransform)
+                               for i in nonempty):
         return None
     trs = [i.times.transform for i in nonempty]
     head = trs[0]
@@ -640,6 +828,8 @@ def _join_rates(a: TimeIndex, b: TimeIndex, how: str) -> CoordinateTransformInde
     if not (a.is_rate and b.is_rate):
         return None
     ta, tb = a.times.transform, b.times.transform
+    if not (isinstance(ta, RateTransform) and isinstance(tb, RateTransform)):
+        return None
     if (ta.t0, ta.rate, ta.stride, tb.stride) != (tb.t0, tb.rate, 1, 1):
         return None
     lo, hi = (max(ta.first, tb.first), min(ta.first + ta.size, tb.first + tb.size)) \

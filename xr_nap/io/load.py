@@ -1,4 +1,4 @@
-"""``load_file``: open an NWB file (lazily) or read a pynapple NPZ file."""
+"""``load_file``: open an NWB, netCDF or zarr file (lazily) or read a pynapple NPZ file."""
 
 from __future__ import annotations
 
@@ -18,13 +18,18 @@ def load_file(path: str | os.PathLike, lazy_loading: bool = True,
     ----------
     path : str, path-like, or an open ``pynwb.NWBFile`` / ``h5py.File``
         ``.nwb`` (or an open file) -> :class:`xr_nap.NWBFile` (a read-only mapping
-        key -> xarray object); ``.npz`` -> the xarray object stored in it.
+        key -> xarray object); ``.npz`` -> the xarray object stored in it; ``.nc``
+        (netCDF) or ``.zarr`` -> the object at its root (what ``obj.to_netcdf`` and
+        ``xr-nap convert`` of an NPZ write) or, for a file with one group per object
+        (``xr-nap convert`` of an NWB file), a read-only mapping key -> object
+        (:class:`xr_nap.io.netcdf.ObjectFile`). Time supports, metadata and ragged
+        columns come back as they were written.
     lazy_loading : bool, default True
-        For NWB files: keep array data in the file until indexed.
+        For NWB, netCDF and zarr files: keep array data in the file until indexed.
     chunks : dict, int, "auto" or None, optional
-        For NWB files: give series dask arrays (``{}``: the file's own chunks; see
-        :class:`xr_nap.NWBFile`), so reductions run chunk by chunk, also on a
-        ``dask.distributed`` cluster.
+        For NWB, netCDF and zarr files: give series dask arrays (``{}``: the file's
+        own chunks; see :class:`xr_nap.NWBFile`), so reductions run chunk by chunk,
+        also on a ``dask.distributed`` cluster.
 
     Raises
     ------
@@ -32,8 +37,10 @@ def load_file(path: str | os.PathLike, lazy_loading: bool = True,
         If ``path`` does not exist.
     NPZFormatError, UnsafeNPZError
         For an NPZ file that cannot be read (see :func:`xr_nap.load_npz`).
+    FileFormatError
+        For a ``.nc``/``.zarr`` path that xarray cannot open.
     ValueError
-        If the suffix is neither ``.nwb`` nor ``.npz``.
+        If the suffix is not one of ``.nwb``, ``.npz``, ``.nc``, ``.zarr``.
     """
     if not isinstance(path, str | os.PathLike):  # an already opened NWB file
         from xr_nap.io.nwb import NWBFile
@@ -41,6 +48,12 @@ def load_file(path: str | os.PathLike, lazy_loading: bool = True,
         return NWBFile(path, lazy_loading=lazy_loading, chunks=chunks)
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix in (".nc", ".zarr"):
+        if not path.exists():
+            raise FileNotFoundError(f"no such file: {path}")
+        from xr_nap.io.netcdf import open_objects
+
+        return open_objects(path, lazy_loading=lazy_loading, chunks=chunks)
     if suffix == ".npz":  # load_npz tells a missing file from a link loop or a FIFO
         from xr_nap.io.npz import load_npz
 
@@ -51,4 +64,5 @@ def load_file(path: str | os.PathLike, lazy_loading: bool = True,
         from xr_nap.io.nwb import NWBFile
 
         return NWBFile(path, lazy_loading=lazy_loading, chunks=chunks)
-    raise ValueError(f"cannot load {path}: expected a .nwb or .npz file, got {suffix!r}")
+    raise ValueError(f"cannot load {path}: expected a .nwb, .npz, .nc or .zarr file, got "
+                     f"{suffix!r}")

@@ -60,6 +60,7 @@ _LAZY = {
     "from_pynapple": "xr_nap.core.convert",
     "to_dataframe": "xr_nap.core.convert",
     "load_file": "xr_nap.io.load",
+    "write_objects": "xr_nap.io.netcdf",
     "NWBFile": "xr_nap.io.nwb",
     "save": "xr_nap.io.npz",
     "load_npz": "xr_nap.io.npz",

@@ -218,3 +218,40 @@ def test_user_written_files_load(tmp_path):
     with pytest.raises(nap.FileFormatError, match="not a readable netCDF/zarr"):
         (tmp_path / "bad.nc").write_bytes(b"nonsense")
         nap.load_file(tmp_path / "bad.nc")
+
+
+def test_a_failed_write_leaves_nothing(session_nwb, tmp_path, monkeypatch, capsys):
+    def fail(self, path, *args, **kwargs):
+        with open(path, "wb") as fh:
+            fh.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(xr.DataTree, "to_netcdf", fail)
+    assert main(["convert", str(session_nwb), str(tmp_path / "s.nc")]) == 2
+    assert "disk full" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nwb_series_have_a_cf_time_axis(session_nwb):
+    pytest.importorskip("cf_xarray")
+    with nap.load_file(session_nwb) as data:
+        for key in ("signal", "stamped", "Position/pos", "video"):  # rate- and time-based
+            assert data[key].cf.axes == {"T": ["time"]}, key
+            assert data[key].time.attrs["standard_name"] == "time"
+        assert data["units"].cf.cf_roles == {"timeseries_id": ["unit"]}
+
+
+def test_results_and_datasets_in_one_file(tmp_path, capsys):
+    t = np.arange(0, 10, 0.1)
+    tc = nap.tuning_curves(nap.ts_group({0: t}), nap.tsd(t, t, name="x"), bins=4)
+    both = xr.Dataset({"a": nap.tsd(t, t), "b": nap.tsd(t, -t)})
+    objects = {"tc": tc, "mi": nap.compute_mutual_information(tc), "both": both}
+    write_objects(objects, tmp_path / "res.nc")
+    back = nap.load_file(tmp_path / "res.nc")
+    for key, obj in objects.items():
+        assert_same_object(obj, back[key].load(), key)
+    assert main(["info", str(tmp_path / "res.nc")]) == 0
+    out = capsys.readouterr().out
+    assert "DataArray" in out and "time: 100" in out
+    assert main(["convert", str(tmp_path / "res.nc"), str(tmp_path / "res.zarr")]) == 0
+    assert_same_object(tc, nap.load_file(tmp_path / "res.zarr")["tc"].load())

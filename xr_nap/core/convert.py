@@ -13,6 +13,7 @@ epoch) to a plain DataArray. :func:`from_pynapple` takes each of these back.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -97,13 +98,16 @@ def to_pynapple(obj: Any) -> Any:
         return pnap.Tsd(t=t, d=np.asarray(obj.values), time_support=support)
     if kind == "TsdFrame":
         dim = obj.dims[1]
-        # pynapple's TsdFrame has a ``rate`` property: a metadata column of that name
-        # would only be reachable through get_info (it warns)
-        meta = _metadata(obj, dim, skip=("rate",))
+        meta = _metadata(obj, dim)
         cols = obj[dim].values if dim in obj.coords else np.arange(obj.shape[1])
         meta.index = cols
-        return pnap.TsdFrame(t=t, d=np.asarray(obj.values), columns=cols, time_support=support,
-                             metadata=meta if len(meta.columns) else None)
+        with warnings.catch_warnings():
+            # a TsGroup's ``rate`` on a count: pynapple keeps it (get_info) but warns
+            # that its TsdFrame has a property of that name
+            warnings.filterwarnings("ignore", message="Metadata name .* overlaps")
+            return pnap.TsdFrame(t=t, d=np.asarray(obj.values), columns=cols,
+                                 time_support=support,
+                                 metadata=meta if len(meta.columns) else None)
     return pnap.TsdTensor(t=t, d=np.asarray(obj.values), time_support=support)
 
 

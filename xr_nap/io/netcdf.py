@@ -297,13 +297,18 @@ def write_objects(objects: Any, path: str | os.PathLike,
     attrs : mapping, optional
         Attributes of the root (the file's metadata).
 
+    Notes
+    -----
+    xarray's own ``to_netcdf`` refuses an object with a ragged column (NWB ``tags``:
+    "unable to infer dtype"); this writes it as a CF ragged pair, which
+    :func:`xr_nap.load_file` turns back into the column.
+
     Examples
     --------
     >>> import tempfile, pathlib, xr_nap as nap
-    >>> from xr_nap.io.netcdf import write_objects
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "two.nc"
-    >>> _ = write_objects({"g": nap.ts_group({0: [1.0, 2.0]}),
-    ...                    "x": nap.tsd([0.0, 1.0], [3.0, 4.0])}, out)
+    >>> _ = nap.write_objects({"g": nap.ts_group({0: [1.0, 2.0]}),
+    ...                        "x": nap.tsd([0.0, 1.0], [3.0, 4.0])}, out)
     >>> sorted(nap.load_file(out))
     ['g', 'x']
     """

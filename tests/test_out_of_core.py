@@ -76,7 +76,7 @@ res = {
 }
 growth = peak_mib() - before
 np.savez(out, fs=res["tc"].attrs["fs"], **{k: v.values for k, v in res.items()},
-         occupancy=res["tc"].attrs["occupancy"])
+         occupancy=res["tc"].occupancy.values)
 before = rss_mib()  # the measure discriminates: loading the series shows up in full
 loaded = feature.values
 print(json.dumps({"growth_mib": growth, "load_mib": peak_mib() - before}))

@@ -58,7 +58,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "to_pynapple": "xr_nap.core.convert",
     "from_pynapple": "xr_nap.core.convert",
+    "to_dataframe": "xr_nap.core.convert",
     "load_file": "xr_nap.io.load",
+    "write_objects": "xr_nap.io.netcdf",
     "NWBFile": "xr_nap.io.nwb",
     "save": "xr_nap.io.npz",
     "load_npz": "xr_nap.io.npz",
@@ -66,6 +68,7 @@ _LAZY = {
     "open_dandi": "xr_nap.io.dandi",
     "dandi_url": "xr_nap.io.dandi",
     "tuning_curves": "xr_nap.process.tuning_curves",
+    "bin_edges": "xr_nap.process.tuning_curves",
     "compute_tuning_curves": "xr_nap.process.tuning_curves",
     "compute_1d_tuning_curves": "xr_nap.process.tuning_curves",
     "compute_2d_tuning_curves": "xr_nap.process.tuning_curves",

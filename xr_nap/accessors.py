@@ -68,6 +68,9 @@ class _Accessor:
     def to_pynapple(self) -> Any:
         return _function("to_pynapple")(self._obj)
 
+    def to_dataframe(self, metadata: bool = False) -> pd.DataFrame:
+        return _function("to_dataframe")(self._obj, metadata)
+
     # trials, intervals between events, surrogates (series and TsGroups alike)
     def build_tensor(self, epochs: Any, bin_size: float | None = None,
                      align: str = "start", padding_value: float = np.nan,

@@ -22,7 +22,8 @@ xr-nap: pynapple's neuroscience time-series toolkit on lazy xarray objects.
                             curves and a trigger average, save a figure
   xr-nap info FILE          list the objects of an NWB, NPZ, netCDF or zarr file (kind,
                             shape, dtype, time span) without reading their data
-  xr-nap convert FILE OUT   write an NWB/NPZ file as netCDF (.nc) or zarr (.zarr);
+  xr-nap convert FILE OUT   write an NWB/NPZ file as netCDF (.nc) or zarr (.zarr),
+                            one group per object (xr_nap.load_file reads it back);
                             an existing OUT is replaced only with --overwrite
 """
 
@@ -115,26 +116,12 @@ def info(path: Path) -> None:
 
     if not os.path.lexists(path):  # a link loop exists, and gets load_file's own error
         raise CLIError(f"no such file: {path}")
-    if path.suffix.lower() in (".nc", ".zarr"):  # what `convert` writes
-        import xarray as xr
-
-        with xr.open_datatree(path, engine="zarr" if path.suffix.lower() == ".zarr"
-                              else "netcdf4") as tree:
-            objects = {name: _from_dataset(node.to_dataset())
-                       for name, node in tree.children.items()}
-            print(describe(objects, title=path.name))
-        return
     obj = nap.load_file(path)
-    print(describe(obj, title=path.name))
-    close = getattr(obj, "close", None)
-    if close:
-        close()
-
-
-def _from_dataset(ds):
-    """A converted time series is a Dataset with one time variable: give that back."""
-    series = [v for v in ds.data_vars.values() if v.dims[:1] == ("time",)]
-    return series[0] if len(series) == 1 and len(ds.data_vars) == 1 else ds
+    try:
+        print(describe(obj, title=path.name))
+    finally:
+        if hasattr(obj, "close"):
+            obj.close()
 
 
 # --------------------------------------------------------------------------- convert
@@ -143,11 +130,27 @@ def _is_zarr_store(path: Path) -> bool:
                ("zarr.json", ".zgroup", ".zarray", ".zattrs", ".zmetadata"))
 
 
-def convert(src: Path, out: Path, overwrite: bool = False) -> None:
+def _readable_objects(loaded) -> dict:
+    """Every object of an opened file; one that cannot be read is skipped with a
+    warning naming it, and the others are still converted."""
     import xarray as xr
 
+    from xr_nap.errors import FileFormatError, SkippedObjectWarning, warn
+
+    if isinstance(loaded, xr.DataArray | xr.Dataset):
+        return {None: loaded}
+    objects = {}
+    for key in loaded:
+        try:
+            objects[key] = loaded[key]
+        except (FileFormatError, OSError, KeyError) as err:
+            warn(f"skipped {key!r}: {err}", SkippedObjectWarning)
+    return objects
+
+
+def convert(src: Path, out: Path, overwrite: bool = False) -> None:
     import xr_nap as nap
-    from xr_nap.io.atomic import atomic_path
+    from xr_nap.io.netcdf import write_objects
 
     if not os.path.lexists(src):
         raise CLIError(f"no such file: {src}")
@@ -160,48 +163,32 @@ def convert(src: Path, out: Path, overwrite: bool = False) -> None:
         if out.is_dir() and not (suffix == ".zarr" and _is_zarr_store(out)):
             raise CLIError(f"{out} is a folder but not a zarr store; not replacing it")
     # NWB series as dask arrays: written chunk by chunk (bounded memory, progress bar)
-    loaded = nap.load_file(src, chunks={}) if src.suffix.lower() == ".nwb" else nap.load_file(src)
+    lazy = src.suffix.lower() in (".nwb", ".nc", ".zarr")
+    loaded = nap.load_file(src, chunks={}) if lazy else nap.load_file(src)
     try:
-        items = dict(loaded.items()) if hasattr(loaded, "items") else {"data": loaded}
-        tree = xr.DataTree.from_dict({f"/{key}": _as_dataset(key, obj)
-                                      for key, obj in items.items()})
+        objects = _readable_objects(loaded)
+        if not objects:
+            raise CLIError(f"{src} holds no object xr-nap can read; nothing written")
         from xr_nap.progress import progress
 
-        with progress(f"writing {len(items)} objects to {out}"), warnings.catch_warnings(), \
-                atomic_path(out, directory=suffix == ".zarr") as tmp:
-            # zarr 3 warns that consolidated metadata and fixed-width strings are not in
-            # its spec yet; nothing a user of this command can act on
-            warnings.filterwarnings("ignore", module="zarr")
-            if suffix == ".nc":
-                tree.to_netcdf(tmp, engine="netcdf4")
-            else:
-                tree.to_zarr(tmp, mode="w")
+        single = list(objects) == [None]
+        with progress(f"writing {len(objects)} object(s) to {out}"):
+            write_objects(objects[None] if single else objects, out,
+                          attrs=getattr(loaded, "attrs", None) if not single else None)
     finally:
         if hasattr(loaded, "close"):
             loaded.close()
-    print(f"wrote {out} ({', '.join(items)})")
-
-
-def _as_dataset(key, obj):
-    import numpy as np
-    import xarray as xr
-
-    ds = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(
-        name=str(obj.name or key), promote_attrs=True)
-    for var in ds.variables.values():
-        # raw integers scaled on read (NWB conversion/offset) are written back packed;
-        # they need a fill value for the NaNs xarray may write
-        enc = var.encoding
-        if np.dtype(enc.get("dtype", "f8")).kind in "iu" and "scale_factor" in enc:
-            enc.setdefault("_FillValue", np.iinfo(enc["dtype"]).min)
-    return ds
+    print(f"wrote {out} ({'one object' if single else ', '.join(objects)})")
 
 
 # --------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
+    from xr_nap import __version__
+
     parser = argparse.ArgumentParser(
         prog="xr-nap", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"xr-nap {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("demo", help="run the demo on a generated session",
                        description="Generate a synthetic NWB session (no download), open it "
@@ -219,9 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     p = sub.add_parser("convert", help="convert NWB/NPZ to netCDF or zarr",
                        description="Write every object of FILE as a group of a netCDF "
-                                   "(.nc) file or zarr (.zarr) store, with progress. "
-                                   "The output is written under a temporary name and "
-                                   "renamed when complete; an existing OUT is refused "
+                                   "(.nc) file or zarr (.zarr) store (an NPZ's one object "
+                                   "at its root), with progress; xr_nap.load_file reads it "
+                                   "back. Objects that cannot be read are skipped with a "
+                                   "warning. The output is written under a temporary name "
+                                   "and renamed when complete; an existing OUT is refused "
                                    "unless --overwrite.")
     p.add_argument("file", type=Path)
     p.add_argument("out", type=Path)
@@ -236,17 +225,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    warnings.filterwarnings("ignore", module="hdmf")
-    try:
-        if args.command == "demo":
-            demo(args.out, args.duration, args.units, not args.no_plot)
-        elif args.command == "info":
-            info(args.file)
-        else:
-            convert(args.file, args.out, args.overwrite)
-    except (CLIError, OSError, ValueError, TypeError, KeyError) as err:
-        print(f"xr-nap {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    def show(message, category, *rest, **kwargs):  # one line per warning, no source line
+        print(f"xr-nap {args.command}: {category.__name__}: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module="hdmf")
+        warnings.showwarning = show
+        try:
+            if args.command == "demo":
+                demo(args.out, args.duration, args.units, not args.no_plot)
+            elif args.command == "info":
+                info(args.file)
+            else:
+                convert(args.file, args.out, args.overwrite)
+        except (CLIError, OSError, ValueError, TypeError, KeyError) as err:
+            print(f"xr-nap {args.command}: error: {err}", file=sys.stderr)
+            return 2
     return 0
 
 

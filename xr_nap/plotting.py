@@ -17,6 +17,13 @@ def _axes(ax: Any) -> Any:
     return ax
 
 
+def _label(da: xr.DataArray, default: str) -> str:
+    """``long name (units)``: the axis label of a value with its units."""
+    name = da.attrs.get("long_name", default)
+    units = da.attrs.get("units")
+    return f"{name} ({units})" if units else str(name)
+
+
 def plot_tuning_curves(tc: xr.DataArray, ax: Any = None, **kwargs: Any) -> Any:
     """Plot tuning curves: one line per unit (1-D) or one panel per unit (2-D).
 
@@ -38,7 +45,8 @@ def plot_tuning_curves(tc: xr.DataArray, ax: Any = None, **kwargs: Any) -> Any:
         ax = _axes(ax)
         out = tc.plot.line(x=features[0], hue="unit", ax=ax, add_legend=tc.sizes["unit"] <= 12,
                            **kwargs)
-        ax.set_ylabel(tc.attrs.get("units", "rate (Hz)"))
+        ax.set_xlabel(_label(tc[features[0]], str(features[0])))
+        ax.set_ylabel(_label(tc, "rate"))
         ax.set_title("tuning curves")
         return out
     if len(features) == 2:

@@ -31,6 +31,7 @@ __all__ = [
     "CountingArray",
     "FileServer",
     "assert_nap_equal",
+    "assert_same_object",
     "assert_support_equal",
     "dandi_routes",
     "position_like",
@@ -122,6 +123,79 @@ def assert_nap_equal(a: Any, b: Any, atol: float = 0.0, check_support: bool = Tr
                 xr.testing.assert_equal(a[name], b[name])
     if check_support:
         assert_support_equal(a, b, atol)
+
+
+def _same_values(a: Any, b: Any, what: str) -> None:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        raise AssertionError(f"{what}: shapes differ, {a.shape} != {b.shape}")
+    if a.dtype == object or b.dtype == object:  # ragged cells: one array per row
+        for i, (x, y) in enumerate(zip(a.reshape(-1), b.reshape(-1), strict=True)):
+            if not np.array_equal(np.asarray(x), np.asarray(y)):
+                raise AssertionError(f"{what}[{i}] differ: {x!r} != {y!r}")
+        return
+    if a.dtype.kind != b.dtype.kind:
+        raise AssertionError(f"{what}: dtypes differ, {a.dtype} != {b.dtype}")
+    if not np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"):
+        raise AssertionError(f"{what} differ:\n{a}\n{b}")
+
+
+def _same_attrs(a: Any, b: Any, what: str) -> None:
+    if set(a) != set(b):
+        raise AssertionError(f"{what}: attributes differ: {sorted(set(a) ^ set(b))}")
+    for key in a:
+        _same_values(a[key], b[key], f"{what}.attrs[{key!r}]")
+
+
+def assert_same_object(a: Any, b: Any, what: str = "object") -> None:
+    """Assert ``b`` is ``a`` again, as after a trip through a file: same kind, name,
+    dimensions, values (NaN equals NaN), coordinates, metadata variables, attributes
+    and time support. Ragged columns (one array per row, such as NWB ``tags``) are
+    compared row by row; arrays that differ only in how they are held (lazily, as
+    dask, ``str`` of another width) are equal. A dict (a table of several ``Ts``)
+    is compared key by key.
+
+    Examples
+    --------
+    >>> import xr_nap as nap
+    >>> g = nap.ts_group({1: [0.5, 1.5]}, metadata={"area": ["ca1"]})
+    >>> assert_same_object(g, g.copy(deep=True))
+    """
+    if isinstance(a, dict) or isinstance(b, dict):
+        if not (isinstance(a, dict) and isinstance(b, dict)) or list(a) != list(b):
+            raise AssertionError(f"{what}: {type(a).__name__} {list(a)} != "
+                                 f"{type(b).__name__} {list(b)}")
+        for key in a:
+            assert_same_object(a[key], b[key], f"{what}/{key}")
+        return
+    if type(a) is not type(b):
+        raise AssertionError(f"{what}: {type(a).__name__} != {type(b).__name__}")
+    if isinstance(a, xr.DataArray) and a.name != b.name:
+        raise AssertionError(f"{what}: names differ, {a.name!r} != {b.name!r}")
+    _same_attrs(a.attrs, b.attrs, what)
+    if dict(a.sizes) != dict(b.sizes):
+        raise AssertionError(f"{what}: sizes differ, {dict(a.sizes)} != {dict(b.sizes)}")
+    if set(a.coords) != set(b.coords):
+        raise AssertionError(f"{what}: coordinates differ: "
+                             f"{sorted(map(str, set(a.coords) ^ set(b.coords)))}")
+    va = dict(a.variables) if isinstance(a, xr.Dataset) else {**a.coords, None: a}
+    vb = dict(b.variables) if isinstance(b, xr.Dataset) else {**b.coords, None: b}
+    if set(va) != set(vb):
+        raise AssertionError(f"{what}: variables differ: "
+                             f"{sorted(map(str, set(va) ^ set(vb)))}")
+    for key, x in va.items():
+        y = vb[key]
+        name = what if key is None else f"{what}/{key}"
+        if x.dims != y.dims:
+            raise AssertionError(f"{name}: dims differ, {x.dims} != {y.dims}")
+        _same_attrs(x.attrs, y.attrs, name)
+        _same_values(x.values, y.values, name)
+    try:
+        kind = nap_type(a)
+    except TypeError:  # an analysis result: no time support
+        return
+    if kind != "IntervalSet":
+        assert_support_equal(a, b)
 
 
 def sample_session(

@@ -18,14 +18,16 @@ def test_ragged_flat_equals_public_constructor(ids):
             "depth": np.arange(3.0)}
     ours = _ragged_flat(ids, spikes, counts, np.array([0.0]), np.array([2.5]), meta)
     public = xr.Dataset(
-        {"spike_time": ("spike", spikes, {"units": "s"}),
-         "row_size": ("unit", counts, {"sample_dimension": "spike",
+        {"row_size": ("unit", counts, {"sample_dimension": "spike",
                                        "long_name": "number of spikes per unit"}),
          "rate": ("unit", counts / 2.5, {"units": "Hz"}),
          **{k: ("unit", np.asarray(v)) for k, v in meta.items()}},
-        coords={"unit": ids}, attrs=dict(ours.attrs))
+        coords={"spike_time": ("spike", spikes, {"units": "s", "standard_name": "time",
+                                                 "axis": "T", "long_name": "spike time"}),
+                "unit": ("unit", ids, {"cf_role": "timeseries_id", "long_name": "unit id"})},
+        attrs=dict(ours.attrs))
     assert ours.identical(public)
-    assert list(ours.variables) == list(public.variables)
+    assert sorted(ours.variables) == sorted(public.variables)
     assert dict(ours.sizes) == dict(public.sizes)
     assert type(ours.xindexes["unit"]) is type(public.xindexes["unit"])
     assert ours.unit.dtype == public.unit.dtype

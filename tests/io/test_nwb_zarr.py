@@ -15,7 +15,7 @@ import pytest
 import xarray as xr
 
 import xr_nap as nap
-from xr_nap.errors import NWBFormatError
+from xr_nap.errors import FileFormatError, NWBFormatError
 from xr_nap.io.nwb_zarr import reference_strings
 from xr_nap.testing import write_nwb_zarr
 
@@ -136,14 +136,20 @@ def test_stores_that_are_not_nwb(tmp_path, session_zarr):
 
     plain = zarr.open_group(str(tmp_path / "plain.zarr"), mode="w", zarr_format=2)
     plain.create_array("x", shape=(3,), dtype="f8")
-    with pytest.raises(NWBFormatError, match=r"plain\.zarr is a zarr store without the NWB"):
+    # load_file also reads xarray's own zarr stores: a store that is neither says so
+    neither = r"is neither an NWB-zarr store .* nor a zarr store xarray can read"
+    with pytest.raises(FileFormatError, match=r"plain\.zarr " + neither):
         nap.load_file(tmp_path / "plain.zarr")
+    with pytest.raises(NWBFormatError, match=r"plain\.zarr is a zarr store without the NWB"):
+        nap.NWBFile(tmp_path / "plain.zarr")
     zarr.open_group(str(tmp_path / "v3.zarr"), mode="w", zarr_format=3)
     with pytest.raises(NWBFormatError, match=r"v3\.zarr is a zarr store without the NWB"):
-        nap.load_file(tmp_path / "v3.zarr")
+        nap.NWBFile(tmp_path / "v3.zarr")
     (tmp_path / "empty.zarr").mkdir()
-    with pytest.raises(NWBFormatError, match=r"empty\.zarr is not a zarr store \(it has "):
+    with pytest.raises(FileFormatError, match=r"empty\.zarr " + neither):
         nap.load_file(tmp_path / "empty.zarr")
+    with pytest.raises(NWBFormatError, match=r"empty\.zarr is not a zarr store \(it has "):
+        nap.NWBFile(tmp_path / "empty.zarr")
     with pytest.raises(FileNotFoundError, match="missing.nwb.zarr"):
         nap.load_file(tmp_path / "missing.nwb.zarr")
     broken = shutil.copytree(session_zarr, tmp_path / "broken.nwb.zarr")

@@ -153,7 +153,8 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(XrNapError, match="different indices"):
         nap.decode_bayes(tc.assign_coords(unit=tc.unit.values + 100), g, (0, 10), 0.1)
     with pytest.raises(XrNapError, match="occupancy"):
-        nap.decode_bayes(tc.drop_attrs(), g, (0, 10), 0.1, uniform_prior=False)
+        nap.decode_bayes(tc.drop_vars("occupancy").drop_attrs(), g, (0, 10), 0.1,
+                         uniform_prior=False)
     with pytest.raises(XrNapError, match="sliding_window_size"):
         nap.decode_bayes(tc, g, (0, 10), 0.1, sliding_window_size=0)
     with pytest.raises(XrNapError, match="bin_size"):

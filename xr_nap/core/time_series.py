@@ -42,6 +42,14 @@ SPIKE = "spike"
 COLUMN = "column"
 SUPPORT_ATTR = "time_support"
 TYPE_ATTR = "nap_type"
+# A TsGroup is a CF discrete sampling geometry: a contiguous ragged array of time series
+# (CF 1.11, section 9.3.3): the spike times are the time coordinate of the observations,
+# ``row_size`` says how many belong to each unit, and the unit ids identify the series.
+# With these attributes cf_xarray (and CF tools) find the time axis and the roles.
+GROUP_CF_ATTRS = {"featureType": "timeSeries", "Conventions": "CF-1.11"}
+SPIKE_TIME_ATTRS = {"units": "s", "standard_name": "time", "axis": "T",
+                    "long_name": "spike time"}
+UNIT_ATTRS = {"cf_role": "timeseries_id", "long_name": "unit id"}
 
 __all__ = [
     "ts",
@@ -304,8 +312,10 @@ def ts_group(
     Returns
     -------
     xarray.Dataset
-        ``spike_time(spike)``, ``row_size(unit)`` (``sample_dimension="spike"``), coord
-        ``unit`` and one variable per metadata column on ``unit``.
+        coords ``spike_time(spike)`` and ``unit`` (the ids, ``cf_role: timeseries_id``),
+        ``row_size(unit)`` (``sample_dimension="spike"``) and one variable per metadata
+        column on ``unit``; attrs ``featureType: timeSeries``, ``Conventions: CF-1.11``
+        (a CF contiguous ragged array, which cf_xarray understands).
 
     Examples
     --------
@@ -375,7 +385,7 @@ def _ragged_flat(
 ) -> xr.Dataset:
     """:func:`_ragged_dataset` from the concatenated trains (sorted ids) and their sizes."""
     variables: dict[Hashable, xr.Variable] = {
-        "spike_time": xr.Variable(SPIKE, spikes, {"units": "s"}),
+        "spike_time": xr.Variable(SPIKE, spikes, dict(SPIKE_TIME_ATTRS)),
         "row_size": xr.Variable(
             UNIT, counts,
             {"sample_dimension": SPIKE, "long_name": "number of spikes per unit"}),
@@ -387,17 +397,24 @@ def _ragged_flat(
             variables[key] = var
     if counts.shape != (n,) or spikes.ndim != 1:
         raise ValueError(f"{counts.size} row sizes for {n} units")
-    attrs = {TYPE_ATTR: "TsGroup", SUPPORT_ATTR: encode_support(starts, ends)}
+    attrs = {TYPE_ATTR: "TsGroup", SUPPORT_ATTR: encode_support(starts, ends),
+             **GROUP_CF_ATTRS}
     ids = np.asarray(ids)
     index = PandasIndex(pd.Index(ids), UNIT, coord_dtype=ids.dtype) \
         if ids.dtype.kind in "iu" else \
         PandasIndex.from_variables({UNIT: xr.Variable(UNIT, ids)}, options={})
+    unit = index.create_variables()[UNIT]
+    unit.attrs.update(UNIT_ATTRS)
     # the parts are consistent by construction: skip the public constructor's merge
     # (a test checks both give identical Datasets)
-    return fast_dataset({**variables, UNIT: index.create_variables()[UNIT]},
-                        coord_names={UNIT}, dims={SPIKE: spikes.size, UNIT: n},
+    return fast_dataset({**variables, UNIT: unit},
+                        coord_names={UNIT, "spike_time"}, dims={SPIKE: spikes.size, UNIT: n},
                         attrs=attrs, indexes={UNIT: index},
-                        public=lambda: xr.Dataset(variables, coords={UNIT: ids}, attrs=attrs))
+                        public=lambda: xr.Dataset(
+                            {k: v for k, v in variables.items() if k != "spike_time"},
+                            coords={"spike_time": variables["spike_time"],
+                                    UNIT: xr.Variable(UNIT, ids, dict(UNIT_ATTRS))},
+                            attrs=attrs))
 
 
 def _metadata_coords(

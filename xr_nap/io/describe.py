@@ -40,8 +40,13 @@ def summary(obj: Any) -> list[str]:
     """``[type, shape, dtype, time span]`` of one object, reading no array data."""
     if isinstance(obj, Mapping) and not isinstance(obj, (xr.Dataset, xr.DataArray)):
         return ["dict of Ts", f"{len(obj)} entries", "", ""]
-    kind = nap_type(obj)
-    if kind == "TsGroup":
+    try:
+        kind = nap_type(obj)
+    except TypeError:  # an analysis result, or a Dataset of several series
+        kind = type(obj).__name__
+    if kind == "Dataset":
+        shape, dtype = ", ".join(f"{d}: {n}" for d, n in obj.sizes.items()), ""
+    elif kind == "TsGroup":
         shape, dtype = f"{obj.sizes['unit']} units, {obj.sizes['spike']} spikes", "float64"
     elif kind == "IntervalSet":
         shape, dtype = f"{obj.sizes['interval']} intervals", "float64"
@@ -50,7 +55,7 @@ def summary(obj: Any) -> list[str]:
     try:
         starts, ends = support_bounds(obj)
         span = f"{starts.min():.3f} - {ends.max():.3f} s" if starts.size else "empty"
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError):  # no time axis: no span
         span = ""
     return [kind, shape, dtype, span]
 

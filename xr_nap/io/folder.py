@@ -2,7 +2,9 @@
 
 Like pynapple's ``Folder``, keys are sub-folder names and file names without their
 suffix (whitespace removed); ``folder["name"]`` or ``folder.name`` gives the sub-folder,
-the object stored in an NPZ file, or the :class:`xr_nap.NWBFile` of an NWB file. Unlike
+the object stored in an NPZ file, or the :class:`xr_nap.NWBFile` of an NWB file. The
+netCDF files (``.nc``) and zarr stores (``.zarr``) that ``xr-nap convert`` and
+``to_netcdf``/``to_zarr`` write are listed too and read with :func:`xr_nap.load_file`. Unlike
 pynapple, building a ``Folder`` only lists directories: no file is opened until its key
 is asked for, and loaded objects are cached.
 
@@ -30,7 +32,8 @@ from xr_nap.io.npz import load_npz, npz_kind, save
 
 __all__ = ["Folder"]
 
-_SUFFIXES = (".npz", ".nwb")
+_SUFFIXES = (".npz", ".nwb", ".nc")
+_KINDS = {".nwb": "NWB file", ".nc": "netCDF file", ".zarr": "zarr store"}
 _NO_WHITESPACE = {ord(c): None for c in string.whitespace}
 # a sidecar holds a time and a description; anything larger is not one
 _SIDECAR_MAX = 1 << 20
@@ -60,6 +63,12 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
+def _is_zarr(path: Path) -> bool:
+    """A zarr store (a folder named ``*.zarr`` with zarr metadata): a file entry."""
+    return path.suffix == ".zarr" and path.is_dir() and any(
+        (path / name).is_file() for name in ("zarr.json", ".zgroup", ".zarray", ".zattrs"))
+
+
 def _npz_kind(path: Path) -> str:
     """The kind stored in an NPZ, reading only its ``type`` member (for display)."""
     try:
@@ -71,7 +80,8 @@ def _npz_kind(path: Path) -> str:
 
 
 class Folder(Mapping):
-    """A folder of NPZ/NWB files and sub-folders, as a read-only mapping.
+    """A folder of NPZ/NWB/netCDF files, zarr stores and sub-folders, as a read-only
+    mapping.
 
     Parameters
     ----------
@@ -107,11 +117,12 @@ class Folder(Mapping):
         self._cache: dict[str, Any] = {}
         entries = sorted(p for p in self.path.iterdir() if not p.name.startswith("."))
         # is_dir/is_file follow links and are False for a link loop: such names are skipped
+        stores = {p for p in entries if _is_zarr(p)}
         for p in entries:  # sub-folders first, then files, as pynapple lists them
-            if p.is_dir():
+            if p.is_dir() and p not in stores:
                 self._entries[_key(p.name)] = p
         for p in entries:
-            if p.is_file() and p.suffix in _SUFFIXES:
+            if p in stores or p.is_file() and p.suffix in _SUFFIXES:
                 self._entries.setdefault(_key(p.stem), p)
 
     # ----------------------------------------------------------------- mapping
@@ -120,14 +131,14 @@ class Folder(Mapping):
             raise KeyError(f"{key!r} is not in folder {self.path} (it has {list(self)})")
         if key not in self._cache:
             path = self._entries[key]
-            if path.is_dir():
+            if path.is_dir() and not _is_zarr(path):
                 self._cache[key] = Folder(path)
             elif path.suffix == ".npz":
                 self._cache[key] = load_npz(path)
-            else:
-                from xr_nap.io.nwb import NWBFile  # imported only when an NWB is opened
+            else:  # NWB, netCDF, zarr: their readers are imported only when used
+                from xr_nap.io.load import load_file
 
-                self._cache[key] = NWBFile(path)
+                self._cache[key] = load_file(path)
         return self._cache[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -149,12 +160,13 @@ class Folder(Mapping):
     @property
     def subfolders(self) -> dict[str, Path]:
         """Sub-folder name -> path."""
-        return {k: p for k, p in self._entries.items() if p.is_dir()}
+        return {k: p for k, p in self._entries.items() if p.is_dir() and not _is_zarr(p)}
 
     @property
     def files(self) -> dict[str, Path]:
-        """File key -> path of the NPZ and NWB files in this folder (not sub-folders)."""
-        return {k: p for k, p in self._entries.items() if not p.is_dir()}
+        """File key -> path of the NPZ, NWB, netCDF files and zarr stores in this folder
+        (not sub-folders)."""
+        return {k: p for k, p in self._entries.items() if not p.is_dir() or _is_zarr(p)}
 
     def tree(self, depth: int | None = None) -> str:
         """The folder as an indented tree, ``depth`` levels deep (default: all).
@@ -171,7 +183,7 @@ class Folder(Mapping):
         for i, (key, path) in enumerate(items):
             last = i == len(items) - 1
             branch, indent = ("└── ", "    ") if last else ("├── ", "│   ")
-            if path.is_dir():
+            if path.is_dir() and not _is_zarr(path):
                 ident = _identity(path)
                 if ident in seen:
                     lines.append(f"{prefix}{branch}📂 {path.name} (link to a folder "
@@ -191,7 +203,7 @@ class Folder(Mapping):
             elif path.suffix == ".npz":
                 lines.append(f"{prefix}{branch}{path.name} | {_npz_kind(path)}")
             else:
-                lines.append(f"{prefix}{branch}{path.name} | NWB file")
+                lines.append(f"{prefix}{branch}{path.name} | {_KINDS[path.suffix]}")
         return lines
 
     def __repr__(self) -> str:
@@ -265,7 +277,8 @@ class Folder(Mapping):
     info = doc = metadata
 
     def close(self) -> None:
-        """Close the NWB files opened through this folder and its sub-folders."""
+        """Close the NWB, netCDF and zarr files opened through this folder and its
+        sub-folders."""
         for value in self._cache.values():
             if hasattr(value, "close"):
                 value.close()

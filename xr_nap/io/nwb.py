@@ -64,8 +64,11 @@ Where xr-nap differs from pynapple (on purpose):
   cannot give physical values: such a series is read raw, with a warning. A
   DynamicTableRegion with rows outside its table does not label columns (they are
   numbered 0..n-1), with a warning.
-- Reference/compound columns of tables (e.g. the ``timeseries`` column of TimeIntervals)
-  are not carried over.
+- Reference columns of tables become readable values (pynapple keeps pynwb objects):
+  the ``timeseries`` column of TimeIntervals (a TimeSeriesReference) gives
+  ``timeseries_idx_start``, ``timeseries_count`` and ``timeseries``, the key of the
+  referenced series; other references give the referenced object's key, or its HDF5
+  path (an ElectricalSeries' electrode ``group``). Other compound columns are left out.
 """
 
 from __future__ import annotations

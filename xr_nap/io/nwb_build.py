@@ -34,6 +34,7 @@ from xr_nap.core.time_series import (
 from xr_nap.errors import NWBFormatError, XrNapWarning, warn
 from xr_nap.io.nwb_read import (
     DATASETS,
+    FILE_ERRORS,
     as_dataset,
     attr_text,
     colnames,
@@ -43,6 +44,7 @@ from xr_nap.io.nwb_read import (
     read_attr,
     read_scalar,
     read_strings,
+    reference_paths,
 )
 from xr_nap.io.nwb_scan import NWBObject, TableLayout, rate_and_start, table_layout
 from xr_nap.io.nwb_store import NWBStore
@@ -124,24 +126,80 @@ def _ragged_ends(index: Any, n_rows: int, n_values: int, what: str) -> np.ndarra
     return ends
 
 
-def _table_columns(table: h5py.Group, n_rows: int, rows: np.ndarray | None = None
-                   ) -> dict[str, Any]:
-    """Scalar 1-D columns of a DynamicTable with ``n_rows`` rows (refs, ragged, n-D
-    and mis-sized columns left out), optionally at ``rows``."""
+def _table_columns(store: NWBStore, table: h5py.Group, n_rows: int,
+                   rows: np.ndarray | None = None) -> dict[str, Any]:
+    """Scalar 1-D columns of a DynamicTable with ``n_rows`` rows (ragged, n-D and
+    mis-sized columns left out; references as readable values, see
+    :func:`_reference_columns`), optionally at ``rows``."""
     out = {}
     for name in colnames(table):
         col = table.get(name)
         if (not isinstance(col, DATASETS) or f"{name}_index" in table
-                or col.shape != (n_rows,) or col.dtype.names
-                or h5py.check_ref_dtype(col.dtype)):
+                or col.shape != (n_rows,)):
             continue
-        values = read_scalar(col)
-        out[name] = values if rows is None else values[rows]
+        if col.dtype.names or h5py.check_ref_dtype(col.dtype):
+            found = _reference_columns(store, table, name, n_rows, f"{table.name}/{name}")
+        else:
+            found = {name: read_scalar(col)}
+        out.update({k: v if rows is None else v[rows] for k, v in found.items()})
     return out
 
 
-def _region_columns(f: h5py.File, region: h5py.Dataset, n: int, what: str
-                    ) -> tuple[np.ndarray, dict[str, Any]] | None:
+def _object_keys(store: NWBStore) -> dict[str, str]:
+    """HDF5 path -> key of the objects of the file."""
+    return {o.path: k for k, o in store.index.items()}
+
+
+def _reference_columns(store: NWBStore, table: h5py.Group, name: str, n_rows: int,
+                       what: str) -> dict[str, np.ndarray]:
+    """A column of object references as readable values, one per row.
+
+    The referenced object is given by its key in the file (its HDF5 path when it has
+    none). A compound column gives its other fields as ``<name>_<field>``: an NWB
+    ``TimeSeriesReference`` (the ``timeseries`` column of TimeIntervals, as in the
+    Allen Institute's stimulus presentation tables) gives ``<name>_idx_start``,
+    ``<name>_count`` and ``<name>``, the series' key. A ragged column (``<name>_index``)
+    gives one array per row, unless every row holds exactly one reference (then one
+    value per row). Columns that do not fit are left out with a warning.
+    """
+    ds = table[name]
+    fields = ds.dtype.names
+    refs_field = next((f for f in fields or () if h5py.check_ref_dtype(ds.dtype[f])), None)
+    if fields and refs_field is None:
+        return {}  # a compound of plain values: not a reference column
+    try:
+        raw = ds[()]
+        refs = raw[refs_field] if fields else raw
+        paths = reference_paths(table.file, refs, what)
+    except (*FILE_ERRORS, KeyError) as err:
+        warn(f"{what}: cannot follow these references ({err}); column left out",
+             XrNapWarning)
+        return {}
+    keys = _object_keys(store)
+    cols: dict[str, np.ndarray] = {name: np.array([keys.get(p, p) for p in paths.tolist()],
+                                                  dtype=str).reshape(-1)}
+    for field in fields or ():
+        if field != refs_field:
+            values = raw[field]
+            cols[f"{name}_{field}"] = values if values.dtype.kind in "biuf" else \
+                np.array([v.decode(errors="replace") if isinstance(v, bytes) else str(v)
+                          for v in values.tolist()], dtype=str)
+    index = table.get(f"{name}_index")
+    if index is None:
+        return cols if paths.size == n_rows else {}
+    ends = _ragged_ends(index, n_rows, paths.size, f"{what}_index")
+    if np.array_equal(ends, np.arange(1, n_rows + 1)):  # one reference per row
+        return cols
+    out = {}
+    for key, values in cols.items():
+        cells = np.empty(n_rows, dtype=object)
+        cells[:] = np.split(values[: ends[-1]], ends[:-1]) if n_rows else []
+        out[key] = cells
+    return out
+
+
+def _region_columns(store: NWBStore, f: h5py.File, region: h5py.Dataset, n: int,
+                    what: str) -> tuple[np.ndarray, dict[str, Any]] | None:
     """Row ids and scalar columns of the table a DynamicTableRegion points to, or
     None (with a warning) when the region does not point into its table."""
     try:
@@ -159,7 +217,7 @@ def _region_columns(f: h5py.File, region: h5py.Dataset, n: int, what: str
         return None
     if rows.size < n:  # pynapple then falls back to 0..n-1 without metadata
         return np.arange(n), {}
-    columns = _table_columns(table, ids.size, rows)
+    columns = _table_columns(store, table, ids.size, rows)
     return ids[rows][:n], {k: v[:n] for k, v in columns.items() if k != "id"}
 
 
@@ -211,14 +269,14 @@ def _channel_conversion(g: h5py.Group, shape: tuple, what: str) -> np.ndarray | 
     return factors
 
 
-def _columns(f: h5py.File, g: h5py.Group, obj: NWBObject, ncol: int, what: str
-             ) -> tuple[Any, dict]:
+def _columns(store: NWBStore, f: h5py.File, g: h5py.Group, obj: NWBObject, ncol: int,
+             what: str) -> tuple[Any, dict]:
     if obj.role == "SpatialSeries" and ncol in (2, 3):
         return np.array(["x", "y", "z"][:ncol]), {}
     link = {"ElectricalSeries": "electrodes", "RoiResponseSeries": "rois"}.get(obj.role)
     region = g.get(link) if link else None
     if isinstance(region, DATASETS) and "table" in region.attrs:
-        found = _region_columns(f, region, ncol, f"{what}/{link}")
+        found = _region_columns(store, f, region, ncol, f"{what}/{link}")
         if found is not None:
             return found
     return np.arange(ncol), {}
@@ -262,7 +320,7 @@ def _series(store: NWBStore, obj: NWBObject, mask_and_scale: bool) -> xr.Dataset
                 values = store.array(data)
             if data.chunks:
                 encoding["preferred_chunks"] = dict(zip(dims, data.chunks, strict=True))
-        columns = _columns(g.file, g, obj, shape[1], what) if ndim == 2 else None
+        columns = _columns(store, g.file, g, obj, shape[1], what) if ndim == 2 else None
         meta = _meta(obj, g)
 
     # outside the lock: from here on xarray may read through ``values``
@@ -386,7 +444,7 @@ def _units(store: NWBStore, obj: NWBObject) -> xr.Dataset:
         ids = read_all(found[0]).reshape(-1)
         ends = _ragged_ends(found[1], ids.size, found[2].shape[0] if found[2].shape else 0,
                             f"{what}/{col}_index")
-        meta = _unit_metadata(g, ids.size, col, layout, what)  # small reads first
+        meta = _unit_metadata(store, g, ids.size, col, layout, what)  # small reads first
         spikes = read_all(found[2], np.float64).reshape(-1)
         attrs = _meta(obj, g)
 
@@ -415,8 +473,8 @@ def _units(store: NWBStore, obj: NWBObject) -> xr.Dataset:
     return group
 
 
-def _unit_metadata(g: h5py.Group, n: int, col: str, layout: TableLayout, what: str
-                   ) -> dict[str, Any]:
+def _unit_metadata(store: NWBStore, g: h5py.Group, n: int, col: str, layout: TableLayout,
+                   what: str) -> dict[str, Any]:
     """pynapple's metadata rules: scalar columns in table order; ``electrode_group``
     contributes ``location``; region columns add the columns they point to. Boolean
     columns are kept (pynapple drops them)."""
@@ -444,7 +502,7 @@ def _unit_metadata(g: h5py.Group, n: int, col: str, layout: TableLayout, what: s
                 or h5py.check_ref_dtype(dtype):
             continue
         if dtype.kind in "iu" and has_attr(dsid, "table"):  # table region (row numbers)
-            found = _region_columns(g.file, as_dataset(dsid), n, f"{what}/{name}")
+            found = _region_columns(store, g.file, as_dataset(dsid), n, f"{what}/{name}")
             if found is not None:
                 meta.update({k: v for k, v in found[1].items() if k not in meta})
         elif dtype.kind in "biuf":
@@ -467,12 +525,15 @@ def _intervals(store: NWBStore, obj: NWBObject) -> xr.Dataset:
         meta: dict[str, Any] = {}
         for name in colnames(g):
             ds = g.get(name)
-            if name in ("start_time", "stop_time") or not isinstance(ds, DATASETS) \
-                    or ds.dtype.names or h5py.check_ref_dtype(ds.dtype):
+            if name in ("start_time", "stop_time") or not isinstance(ds, DATASETS):
+                continue
+            if ds.dtype.names or h5py.check_ref_dtype(ds.dtype):  # e.g. ``timeseries``
+                meta.update(_reference_columns(store, g, name, start.size,
+                                               _where(store, obj, name)))
                 continue
             idx = g.get(f"{name}_index")
             if idx is not None:  # ragged (e.g. tags): one array per row
-                values = np.asarray(read_scalar(ds), dtype=object).reshape(-1)
+                values = np.asarray(read_scalar(ds)).reshape(-1)
                 ends = _ragged_ends(idx, start.size, values.size, f"{what}/{name}_index")
                 cells = np.empty(ends.size, dtype=object)
                 cells[:] = np.split(values[: ends[-1]], ends[:-1]) if ends.size else []

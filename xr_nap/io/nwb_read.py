@@ -197,6 +197,9 @@ def reference_paths(f: h5py.File, refs: np.ndarray, where: str) -> np.ndarray:
         if not ref:
             out[i] = ""
             continue
+        if isinstance(ref, str):  # NWB-zarr: its reader gives references as paths
+            out[i] = ref if ref.startswith("/") else "/" + ref
+            continue
         try:
             name = h5r.get_name(ref, f.id)
         except (ValueError, OSError) as err:

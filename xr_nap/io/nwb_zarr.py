@@ -65,6 +65,16 @@ def is_zarr_source(source: Any) -> bool:
     return not is_url(text) and os.path.isdir(text)
 
 
+def is_nwb_zarr(path: Any) -> bool:
+    """Whether the local zarr directory ``path`` holds an NWB file (its root group says
+    ``neurodata_type: NWBFile``), rather than, e.g., xarray's ``to_zarr`` output."""
+    try:
+        attrs = ZarrSource(path).metadata()[""]["attrs"]
+    except (NWBFormatError, OSError, KeyError):
+        return False
+    return attrs.get("neurodata_type") == "NWBFile"
+
+
 class ZarrSource:
     """The keys and values of a zarr store: a local directory, a URL (through fsspec,
     with ``storage_options``) or a mapping such as an fsspec mapper. Picklable."""

@@ -33,6 +33,8 @@ from xr_nap.errors import check_output_size
 __all__ = ["count", "bin_average", "time_bins"]
 
 PRECISION = 9  # decimals, pynapple's nap_config.time_index_precision
+COUNT = "count"  # the name of a count of an unnamed series or of a TsGroup
+COUNT_ATTRS = {"units": "count", "long_name": "events per bin"}
 
 
 def left_edge(starts: np.ndarray, k: np.ndarray, bin_size: float) -> np.ndarray:
@@ -193,7 +195,9 @@ def count(
     -------
     xarray.DataArray
         ``(time,)`` for a time series, ``(time, unit)`` for a TsGroup (unit metadata
-        kept as coordinates). Times are bin centres. Data are never read: only times.
+        kept as coordinates). Times are bin centres. Named as ``obj`` (``count`` for a
+        TsGroup or an unnamed series), ``units: count``. Data are never read: only
+        times.
 
     Examples
     --------
@@ -214,7 +218,8 @@ def count(
         centre = starts + (ends - starts) / 2
     else:
         lo, hi, centre = _bin_ranges(obj, starts, ends, bin_size)
-    return tsd(centre, (hi - lo).astype(dtype), (starts, ends), name=obj.name)
+    return tsd(centre, (hi - lo).astype(dtype), (starts, ends), name=obj.name or COUNT,
+               attrs=COUNT_ATTRS)
 
 
 def _count_group(group, bin_size, starts, ends, dtype):
@@ -265,7 +270,7 @@ def _group_result(group, centre, counts, starts, ends, dtype):
         if var.dims == (UNIT,) and key != "row_size":
             coords[key] = (UNIT, var.values)
     return tsd(centre, counts.astype(dtype, copy=False), (starts, ends), dims=(TIME, UNIT),
-               coords=coords)
+               coords=coords, name=COUNT, attrs=COUNT_ATTRS)
 
 
 def _bin_of(spikes, left, right, first, m, starts, ends, bin_size):

@@ -229,13 +229,16 @@ def decode_bayes(
     """
     tc, t, values, bin_s, starts, ends = _activity(
         tuning_curves, data, epochs, bin_size, sliding_window_size, time_units)
-    if not uniform_prior and "occupancy" not in tc.attrs:
+    # tuning_curves() keeps the occupancy as a coordinate; pynapple, in attrs
+    occupancy = tc.coords["occupancy"].values if "occupancy" in tc.coords else \
+        tc.attrs.get("occupancy")
+    if not uniform_prior and occupancy is None:
         raise XrNapError("uniform_prior set to False but no occupancy found in tuning "
                          "curves.")
     n_units = tc.sizes[UNIT]
     rate = np.asarray(tc.values, dtype=np.float64).reshape(n_units, -1).T  # bins x units
     prior = np.ones(rate.shape[0]) if uniform_prior else \
-        np.asarray(tc.attrs["occupancy"], dtype=np.float64).reshape(-1).copy()
+        np.asarray(occupancy, dtype=np.float64).reshape(-1).copy()
     prior /= prior.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         log_prior = np.log(prior)

@@ -113,7 +113,8 @@ def perievent(
         Ts -> ragged TsGroup Dataset (unit = event number, variable ``events``,
         time support ``[-before, after]``); TsGroup -> dict unit -> that;
         continuous -> DataArray ``(time, event, ...)`` with lag times and the event
-        times as ``event`` coordinate.
+        times as ``event`` coordinate, named as ``data`` (``perievent`` if unnamed),
+        with its ``units``.
 
     Examples
     --------
@@ -154,8 +155,11 @@ def _align_spikes(t: np.ndarray, ev: np.ndarray, before: float, after: float) ->
     keep = (shifted >= -before) & (shifted <= after)  # float round-off at the edges
     shifted, sizes = shifted[keep], np.bincount(which[keep], minlength=ev.size)
     trains = np.split(shifted, np.cumsum(sizes)[:-1]) if ev.size else []
-    return _ragged_dataset(np.arange(ev.size), trains, np.array([-before]), np.array([after]),
-                           {"events": ev})
+    out = _ragged_dataset(np.arange(ev.size), trains, np.array([-before]), np.array([after]),
+                          {"events": ev})
+    out["events"].attrs.update(units="s", long_name="event time")
+    out["spike_time"].attrs["long_name"] = "spike time from the event"
+    return out
 
 
 def _align_continuous(data: xr.DataArray, ev: np.ndarray, before: float, after: float):
@@ -184,8 +188,9 @@ def _align_continuous(data: xr.DataArray, ev: np.ndarray, before: float, after: 
     coords = {EVENT: xr.Variable(EVENT, ev, attrs={"units": "s"})}
     coords.update({c: v for c, v in data.coords.items() if TIME not in v.dims})
     # pynapple's support [-before, after] drops lags that round-off put outside it
+    units = {"units": str(data.attrs["units"])} if "units" in data.attrs else {}
     return tsd(lags, out, time_support=(-before, after), dims=(TIME, EVENT, *data.dims[1:]),
-               coords=coords, name=data.name)
+               coords=coords, name=data.name or "perievent", attrs=units)
 
 
 compute_perievent = perievent

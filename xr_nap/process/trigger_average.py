@@ -150,7 +150,8 @@ def event_triggered_average(
     -------
     xarray.DataArray
         dims ``("time", "unit", *feature dims after time)``; time = lag in seconds
-        (pynapple's grid), unit metadata as coordinates.
+        (pynapple's grid), unit metadata as coordinates. Named as ``feature``
+        (``event_triggered_average`` if unnamed), with its ``units``.
 
     Examples
     --------
@@ -204,9 +205,9 @@ def event_triggered_average(
         out = np.where(total[None, :, None] > 0, out / total[None, :, None], 0.0)
     out = out.reshape(lags.size, n_units, *feature.shape[1:])
     coords.update({c: val for c, val in feature.coords.items() if TIME not in val.dims})
-    units = {"units": feature.attrs["units"]} if "units" in feature.attrs else {}
+    units = {"units": str(feature.attrs["units"])} if "units" in feature.attrs else {}
     return tsd(lags, out, dims=(TIME, UNIT, *feature.dims[1:]), coords=coords,
-               name=feature.name, attrs=units)
+               name=feature.name or "event_triggered_average", attrs=units)
 
 
 def compute_event_trigger_average(

@@ -46,6 +46,7 @@ from xr_nap.errors import check_output_size, warn
 
 __all__ = [
     "tuning_curves",
+    "bin_edges",
     "compute_tuning_curves",
     "compute_1d_tuning_curves",
     "compute_2d_tuning_curves",
@@ -57,6 +58,11 @@ __all__ = [
     "compute_1d_mutual_info",
     "compute_2d_mutual_info",
 ]
+
+
+OCCUPANCY = "occupancy"  # coordinate: feature samples per bin
+EPOCH_RATE = "epoch_rate"  # coordinate: each unit's mean rate over the epochs
+BIN_START, BIN_END = "_bin_start", "_bin_end"  # suffixes of the bin-edge coordinates
 
 
 # --------------------------------------------------------------------------- helpers
@@ -291,9 +297,16 @@ def tuning_curves(
     Returns
     -------
     xarray.DataArray
-        dims ``("unit", *feature_names)``, bin-centre coordinates, unit metadata as
-        coordinates on ``unit``; attrs ``occupancy``, ``bin_edges``, ``fs`` and, for a
-        TsGroup, ``rates`` (Hz over ``epochs``).
+        Named ``tuning_curves``, dims ``("unit", *feature_names)``; coordinates: the
+        bin centres (with the feature's ``units``), the bin edges
+        ``<feature>_bin_start`` / ``<feature>_bin_end`` on the same dimension (see
+        :func:`bin_edges`), ``occupancy`` (feature samples per bin, on the feature
+        dimensions), unit metadata on ``unit`` and, for spikes, ``epoch_rate`` (each
+        unit's mean rate over ``epochs``, Hz). attrs: ``units`` (``Hz``, ``count``
+        with ``return_counts``, or the data's units), ``long_name`` and ``fs``. Every
+        attribute is one a netCDF file holds, so ``to_netcdf``/``to_zarr`` save the
+        result as it is. pynapple keeps ``occupancy``, ``bin_edges`` and ``rates`` in
+        attrs instead; :func:`xr_nap.to_pynapple` gives that layout.
 
     Examples
     --------
@@ -354,19 +367,67 @@ def tuning_curves(
     else:
         tc, occupancy = _continuous_means(data, features, tf, starts, ends, lo, hi, edges)
         rates = None
-    occupancy = occupancy.reshape(shape).astype(np.float64)
     coords = _unit_coords(data, kind)
-    for name, e in zip(names, edges, strict=True):
-        coords[name] = e[:-1] + np.diff(e) / 2
-    attrs: dict[str, Any] = {"occupancy": occupancy, "bin_edges": edges, "fs": fs}
+    coords.update(_bin_coords(names, edges, features.attrs.get("units")))
+    coords[OCCUPANCY] = xr.Variable(names, occupancy.reshape(shape).astype(np.float64),
+                                    {"long_name": "feature samples per bin"})
     if rates is not None:
-        attrs["rates"] = rates
+        coords[EPOCH_RATE] = xr.Variable(UNIT, rates, {"units": "Hz", "long_name":
+                                                       "mean rate over the epochs"})
+    attrs: dict[str, Any] = {"fs": float(fs), **_value_attrs(data, kind, return_counts)}
     out = xr.DataArray(tc.reshape((-1, *shape)), dims=(UNIT, *names), coords=coords,
-                       attrs=attrs)
+                       attrs=attrs, name="tuning_curves")
     return out.to_pandas().T if return_pandas else out
 
 
 compute_tuning_curves = tuning_curves
+
+
+def _bin_coords(names: Sequence[str], edges: Sequence[np.ndarray], units: Any
+                ) -> dict[str, xr.Variable]:
+    """Bin centres (the dimension coordinate, with the feature's units) and the edges
+    of each bin, ``<feature>_bin_start`` / ``<feature>_bin_end``, on the same
+    dimension: coordinates survive files and selections, where the edges as one
+    attribute per feature could not."""
+    attrs = {"units": str(units)} if units is not None else {}
+    coords = {}
+    for name, e in zip(names, edges, strict=True):
+        coords[name] = xr.Variable(name, e[:-1] + np.diff(e) / 2, dict(attrs))
+        coords[f"{name}{BIN_START}"] = xr.Variable(name, e[:-1], dict(attrs))
+        coords[f"{name}{BIN_END}"] = xr.Variable(name, e[1:], dict(attrs))
+    return coords
+
+
+def _value_attrs(data: Any, kind: str, counts: bool) -> dict[str, str]:
+    if kind in ("TsGroup", "Ts"):
+        return {"long_name": "spike count", "units": "count"} if counts else \
+            {"long_name": "firing rate", "units": "Hz"}
+    units = data.attrs.get("units")
+    return {"long_name": f"mean {data.name or 'value'}",
+            **({"units": str(units)} if units is not None else {})}
+
+
+def bin_edges(tuning_curves: xr.DataArray) -> list[np.ndarray]:
+    """The bin edges of each feature of a tuning-curve DataArray (pynapple's
+    ``attrs["bin_edges"]``), from its ``<feature>_bin_start``/``_bin_end``
+    coordinates (or from ``attrs["bin_edges"]`` of pynapple's own result).
+
+    Examples
+    --------
+    >>> import numpy as np, xr_nap as nap
+    >>> t = np.arange(0, 10, 0.1)
+    >>> tc = nap.tuning_curves(nap.ts_group({0: t}), nap.tsd(t, t, name="x"), bins=4)
+    >>> nap.bin_edges(tc)
+    [array([0.   , 2.475, 4.95 , 7.425, 9.9  ])]
+    """
+    features = [d for d in tuning_curves.dims if d != UNIT]
+    if all(f"{f}{BIN_START}" in tuning_curves.coords for f in features):
+        return [np.append(tuning_curves[f"{f}{BIN_START}"].values,
+                          tuning_curves[f"{f}{BIN_END}"].values[-1:]) for f in features]
+    if "bin_edges" in tuning_curves.attrs:
+        return [np.asarray(e, dtype=np.float64) for e in tuning_curves.attrs["bin_edges"]]
+    raise ValueError("these tuning curves have no bin edges (no <feature>_bin_start / "
+                     "_bin_end coordinates, no attrs['bin_edges'])")
 
 
 def _spike_counts(data, kind, features, tf, starts, ends, lo, hi, edges):
@@ -464,7 +525,8 @@ def compute_response_per_epoch(
     Returns
     -------
     xarray.DataArray
-        dims ``("unit", "epochs")``.
+        Named ``response``, dims ``("unit", "epochs")``; ``units`` ``Hz`` for spikes,
+        the data's units for continuous data.
 
     Examples
     --------
@@ -498,7 +560,10 @@ def compute_response_per_epoch(
                 columns.append(total.reshape(-1) / int(np.sum(hi - lo)))
     coords = _unit_coords(data, kind)
     coords["epochs"] = list(epochs_dict.keys())
-    out = xr.DataArray(np.stack(columns, axis=1), dims=(UNIT, "epochs"), coords=coords)
+    attrs = {"long_name": "mean rate", "units": "Hz"} if kind in ("TsGroup", "Ts") else \
+        _value_attrs(data, kind, False)
+    out = xr.DataArray(np.stack(columns, axis=1), dims=(UNIT, "epochs"), coords=coords,
+                       name="response", attrs=attrs)
     return out.to_pandas().T if return_pandas else out
 
 
@@ -593,15 +658,18 @@ def compute_mutual_information(
 ) -> xr.DataArray:
     """Skaggs spatial information of each unit, in bits/sec and bits/spike.
 
-    ``I = sum_x p(x) f(x) log2(f(x) / r)`` with ``p`` the normalised occupancy,
-    ``f`` the tuning curve and ``r`` the mean rate (``attrs["rates"]``, ``rates`` or,
-    with a warning, ``sum_x p(x) f(x)``); bits/spike is ``I / r``.
+    ``I = sum_x p(x) f(x) log2(f(x) / r)`` with ``p`` the normalised occupancy (the
+    ``occupancy`` coordinate, or pynapple's ``attrs["occupancy"]``), ``f`` the tuning
+    curve and ``r`` the mean rate (the ``epoch_rate`` coordinate or pynapple's
+    ``attrs["rates"]``, ``rates`` or, with a warning, ``sum_x p(x) f(x)``); bits/spike
+    is ``I / r``.
 
     Returns
     -------
     xarray.DataArray
-        dims ``("unit", "measure")`` with ``measure = ["bits/sec", "bits/spike"]``;
-        ``.to_pandas()`` gives pynapple's DataFrame.
+        Named ``mutual_information``, dims ``("unit", "measure")`` with ``measure =
+        ["bits/sec", "bits/spike"]`` (the units of each row); ``.to_pandas()`` gives
+        pynapple's DataFrame.
 
     Examples
     --------
@@ -615,18 +683,28 @@ def compute_mutual_information(
     """
     if not isinstance(tuning_curves, xr.DataArray):
         raise TypeError("tuning_curves should be an xarray.DataArray from tuning_curves()")
-    if "occupancy" not in tuning_curves.attrs:
-        raise ValueError("No occupancy found in tuning curves (attrs['occupancy']).")
+    features = tuning_curves.dims[1:]
+    if OCCUPANCY in tuning_curves.coords:
+        occupancy = tuning_curves[OCCUPANCY].transpose(*features).values
+    elif OCCUPANCY in tuning_curves.attrs:  # pynapple's layout
+        occupancy = tuning_curves.attrs[OCCUPANCY]
+    else:
+        raise ValueError("No occupancy found in tuning curves (an 'occupancy' coordinate, "
+                         "or attrs['occupancy']).")
     if rates is not None:
         if not isinstance(rates, (list, np.ndarray)):
             raise TypeError("rates should be a list or array.")
         if len(rates) != tuning_curves.shape[0]:
             raise ValueError("dimension of rates should match that of the tuning curves.")
-    occupancy = np.asarray(tuning_curves.attrs["occupancy"], dtype=np.float64)
+    elif EPOCH_RATE in tuning_curves.coords:
+        rates = tuning_curves[EPOCH_RATE].values
+    else:
+        rates = tuning_curves.attrs.get("rates")
+    occupancy = np.asarray(occupancy, dtype=np.float64)
     occupancy = occupancy / np.nansum(occupancy)
     fx = np.asarray(tuning_curves.values, dtype=np.float64)
     axes = tuple(np.arange(1, fx.ndim))
-    fr = tuning_curves.attrs.get("rates") if rates is None else rates
+    fr = rates
     if fr is None:
         warn("Estimating mean firing rates from tuning curves, they were not in the "
              "tuning curves nor passed.")
@@ -641,6 +719,9 @@ def compute_mutual_information(
         np.stack([bits_sec, bits_spike], axis=1), dims=(UNIT, "measure"),
         coords={UNIT: tuning_curves[UNIT].values if UNIT in tuning_curves.coords
                 else np.arange(fx.shape[0]), "measure": ["bits/sec", "bits/spike"]},
+        name="mutual_information",
+        attrs={"long_name": "Skaggs spatial information",
+               "units": "bits/sec or bits/spike (see measure)"},
     )
 
 
@@ -672,9 +753,13 @@ def _legacy_info(tcs, features, ep, minmax, bitssec, ndim):
     lo, hi = (all_lo, all_hi) if ep is None else epoch_rows(tf, *bounds(ep))
     occupancy, _ = _feature_pass(features, lo, hi, edges, np.empty(0, dtype=np.int64))
     occupancy = occupancy.reshape(tcs.shape[1:]).astype(np.float64)
+    # pynapple's legacy functions estimate the rates from the curves
+    tcs = tcs.drop_vars([c for c in (OCCUPANCY, EPOCH_RATE) if c in tcs.coords])
     tcs = tcs.drop_attrs().assign_attrs(occupancy=occupancy / occupancy.sum())
     mi = compute_mutual_information(tcs)
-    return mi.sel(measure="bits/sec" if bitssec else "bits/spike", drop=True).rename("SI")
+    measure = "bits/sec" if bitssec else "bits/spike"
+    return mi.sel(measure=measure, drop=True).rename("SI").assign_attrs(
+        long_name="Skaggs spatial information", units=measure)
 
 
 def compute_1d_mutual_info(

@@ -32,6 +32,7 @@ __all__ = [
     "BLOCK_BYTES",
     "TILE_BYTES",
     "Reduction",
+    "add_pairs",
     "reduce_time",
     "time_blocks",
     "segment_sums",
@@ -60,6 +61,11 @@ class Reduction:
 
     def merge(self, a: Any, b: Any) -> Any:
         return b if a is None else a if b is None else self.combine(a, b)
+
+
+def add_pairs(a: tuple, b: tuple) -> tuple:
+    """Combine partials made of two parts that add (arrays) or join (lists)."""
+    return a[0] + b[0], a[1] + b[1]
 
 
 def _row_bytes(obj: xr.DataArray) -> int:

@@ -23,7 +23,8 @@ import xarray as xr
 
 from xr_nap.core.metadata import plain_array
 from xr_nap.core.search import drop_outside, interval_of, positions_in, ranges  # noqa: F401
-from xr_nap.errors import TimeAxisError, XrNapError, warn
+from xr_nap.core.time_index import float_seconds
+from xr_nap.errors import XrNapError, warn
 
 INTERVAL = "interval"
 TOUCH_GAP = 1.0e-6  # pynapple separates touching intervals by this much
@@ -84,17 +85,7 @@ def bounds(ep: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _seconds(values: Any, what: str) -> np.ndarray:
     """Interval bounds as a 1-D float64 array of seconds, or a clear error."""
-    arr = np.asarray(values)
-    if arr.dtype.kind in "mM":
-        raise TimeAxisError(f"interval {what} holds {arr.dtype} values, not seconds: "
-                            "convert them explicitly (e.g. (t - t0) / np.timedelta64(1, "
-                            "'s'))")
-    if arr.dtype.kind == "c":
-        raise XrNapError(f"interval {what} must be real numbers of seconds, got {arr.dtype}")
-    try:
-        return np.atleast_1d(arr.astype(np.float64)).reshape(-1)
-    except (TypeError, ValueError) as err:
-        raise XrNapError(f"interval {what} must be numbers of seconds: {err}") from None
+    return np.atleast_1d(float_seconds(values, f"interval {what}")).reshape(-1)
 
 
 def _threshold(value: Any) -> float:

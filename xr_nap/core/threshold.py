@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from xr_nap.core.blocks import Reduction, reduce_time
+from xr_nap.core.blocks import Reduction, add_pairs, reduce_time
 from xr_nap.core.restrict import take_times
 from xr_nap.core.time_index import time_index
 from xr_nap.core.time_series import nap_type, series, support_bounds
@@ -59,7 +59,7 @@ def threshold(
 
     # runs of passing samples (first and last position), block by block: only the
     # runs are kept, never a mask or the times of the whole series
-    opens, closes = reduce_time(obj, Reduction(chunk, _add_pairs, _join_runs))
+    opens, closes = reduce_time(obj, Reduction(chunk, add_pairs, _join_runs))
     index = time_index(obj)
     s, e = support_bounds(obj)
     # a run stops where the support interval changes (k = last start <= t)
@@ -78,9 +78,6 @@ def threshold(
     keep = new_e > new_s
     return take_times(obj, opens[keep], closes[keep] + 1, new_s[keep], new_e[keep])
 
-
-def _add_pairs(a: tuple, b: tuple) -> tuple:
-    return a[0] + b[0], a[1] + b[1]
 
 
 def _join_runs(parts: tuple | None) -> tuple[np.ndarray, np.ndarray]:

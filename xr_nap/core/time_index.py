@@ -861,40 +861,57 @@ def encode_support(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- adoption
+def float_seconds(values: Any, what: str) -> np.ndarray:
+    """``values`` as float64 seconds, or a :class:`~xr_nap.errors.TimeAxisError` for
+    what cannot be seconds (datetime64 and timedelta64 are never reinterpreted)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "mM":
+        raise TimeAxisError(f"{what} holds {arr.dtype} values, not seconds: convert them "
+                            "explicitly with xr_nap.to_seconds (seconds from the first "
+                            "sample, or from an origin you give), or (t - t0) / "
+                            "np.timedelta64(1, 's')")
+    if arr.dtype.kind not in "biuf" and arr.dtype != object:
+        raise TimeAxisError(f"{what} must be real numbers of seconds, got {arr.dtype}")
+    try:
+        return arr.astype(np.float64)
+    except (TypeError, ValueError) as err:
+        raise TimeAxisError(f"{what} must be numbers of seconds (cftime dates or text? "
+                            f"convert them with xr_nap.to_seconds): {err}") from None
+
+
+def sorted_seconds(values: Any, what: str, fix: str = "sort them first") -> np.ndarray:
+    """``values`` as a 1-D float64 array of sorted, finite seconds, or a
+    :class:`~xr_nap.errors.TimeAxisError` naming the first offending position."""
+    t = float_seconds(values, what)
+    if t.ndim == 0:
+        t = t.reshape(1)
+    if t.ndim != 1:
+        raise TimeAxisError(f"{what} must be 1-D, got shape {t.shape}")
+    bad = ~np.isfinite(t)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise TimeAxisError(f"{what} must be finite; [{i}] = {t[i]} ({int(bad.sum())} "
+                            "non-finite value(s)): drop those samples first")
+    dec = np.flatnonzero(t[1:] < t[:-1])
+    if dec.size:
+        i = int(dec[0])
+        raise TimeAxisError(f"{what} must be sorted in increasing order; [{i}] = "
+                            f"{t[i]!r} > [{i + 1}] = {t[i + 1]!r}: {fix}")
+    return t
+
+
 def checked_times(var: xr.Variable | xr.DataArray, name: Hashable = TIME) -> np.ndarray:
     """The values of a time coordinate as sorted, finite float64 seconds, or a
     :class:`~xr_nap.errors.TimeAxisError` that says what is wrong and how to fix it."""
     units = var.attrs.get("units")
-    dtype = var.dtype
-    if dtype.kind in "mM":
-        raise TimeAxisError(
-            f"coordinate {name!r} holds {dtype} values, not seconds: convert it explicitly "
-            "with xr_nap.to_seconds(obj) (seconds from the first sample, or from an origin "
-            "you give)")
-    if dtype.kind not in "iuf":
-        raise TimeAxisError(f"coordinate {name!r} must hold numbers of seconds, got "
-                            f"{dtype} (cftime or strings? convert with xr_nap.to_seconds)")
-    if isinstance(units, str) and units.strip().lower() not in SECONDS:
+    if isinstance(units, str) and units.strip().lower() not in SECONDS \
+            and var.dtype.kind not in "mM":
         raise TimeAxisError(
             f"coordinate {name!r} has units {units!r}; xr-nap works in seconds: convert "
             f"it (e.g. obj.assign_coords({name}=obj.{name} / 1000) for ms) and set "
             "units='s'")
-    t = np.asarray(var.values, dtype=np.float64).reshape(-1)
-    bad = ~np.isfinite(t)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise TimeAxisError(f"coordinate {name!r} must be finite; {name}[{i}] = {t[i]} "
-                            f"({int(bad.sum())} non-finite value(s)); drop those samples "
-                            "first")
-    if t.size > 1:
-        dec = np.flatnonzero(t[1:] < t[:-1])
-        if dec.size:
-            i = int(dec[0])
-            raise TimeAxisError(
-                f"coordinate {name!r} must be sorted in increasing order; {name}[{i}] = "
-                f"{t[i]!r} > {name}[{i + 1}] = {t[i + 1]!r}: sort it first "
-                "(obj.sortby('time'))")
-    return t
+    return sorted_seconds(var.values.reshape(-1), f"coordinate {name!r}",
+                          "sort it first (obj.sortby('time'))")
 
 
 def adopted_support(attrs: Mapping[str, Any], t: np.ndarray, name: Hashable = TIME

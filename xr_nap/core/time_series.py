@@ -31,6 +31,7 @@ from xr_nap.core.time_index import (
     check_support,
     default_support,
     set_index,
+    sorted_seconds,
     time_coords,
     time_index,
 )
@@ -76,38 +77,13 @@ def as_time_array(t: Any, what: str = "t") -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        If ``t`` is not 1-D, has non-finite values or is not sorted (non-decreasing).
+    TimeAxisError
+        If ``t`` is not 1-D numbers of seconds, has non-finite values or is not sorted
+        (non-decreasing).
     """
     if isinstance(t, xr.DataArray):
         t = t.values
-    arr = np.asarray(t)
-    if arr.dtype.kind in "mM":
-        raise TimeAxisError(f"{what} holds {arr.dtype} values, not seconds: convert them "
-                            "explicitly (xr_nap.to_seconds, or (t - t[0]) / "
-                            "np.timedelta64(1, 's'))")
-    if arr.dtype.kind == "c":
-        raise TimeAxisError(f"{what} must be real numbers of seconds, got {arr.dtype}")
-    try:
-        arr = arr.astype(np.float64)
-    except (TypeError, ValueError) as err:
-        raise TimeAxisError(f"{what} must be numbers of seconds: {err}") from None
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ValueError(f"{what} must be 1-D, got shape {arr.shape}")
-    if arr.size and not np.isfinite(arr).all():
-        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise TimeAxisError(f"{what} must be finite; {what}[{bad}] = {arr[bad]}")
-    if arr.size > 1:
-        dec = np.flatnonzero(arr[1:] < arr[:-1])
-        if dec.size:
-            i = int(dec[0])
-            raise TimeAxisError(
-                f"{what} must be sorted in increasing order; {what}[{i}] = {arr[i]!r} > "
-                f"{what}[{i + 1}] = {arr[i + 1]!r} (sort times and data together first)"
-            )
-    return arr
+    return sorted_seconds(t, what, "sort times and data together first")
 
 
 def _as_data(d: Any) -> Any:

@@ -29,7 +29,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from xr_nap.core.blocks import Reduction, reduce_time, segment_sums, take_rows, time_blocks
+from xr_nap.core.blocks import (
+    Reduction,
+    add_pairs,
+    reduce_time,
+    segment_sums,
+    take_rows,
+    time_blocks,
+)
 from xr_nap.core.intervals import bounds
 from xr_nap.core.search import closest_rows, epoch_rows, inside, ranges, rates, unit_index
 from xr_nap.core.time_index import TimeIndex, time_index
@@ -157,13 +164,9 @@ def _feature_pass(
                 picked[mine] = wb
         return occupancy, picked
 
-    return reduce_time(features, Reduction(chunk, _add_pairs, finalize),
+    return reduce_time(features, Reduction(chunk, add_pairs, finalize),
                        int(lo[nonempty][0]), int(hi.max()), rows=(lo, hi))
 
-
-def _add_pairs(a: tuple, b: tuple) -> tuple:
-    """Combine partials ``(array, list)``: add the arrays, join the lists."""
-    return a[0] + b[0], a[1] + b[1]
 
 
 def _bin_edges(features, lo, hi, bins, range_, ndim):
@@ -481,7 +484,7 @@ def _continuous_means(data, features, tf, starts, ends, lo, hi, edges):
             local = _local_rows(dlo, dhi, c0, c0 + block.shape[0])
             return accumulate(_columns(block)[local], _columns(fblock)[local])
 
-        parts = reduce_time([data, features], Reduction(chunk, _add_pairs),
+        parts = reduce_time([data, features], Reduction(chunk, add_pairs),
                             int(dlo.min()), int(dhi.max()), rows=(dlo, dhi))
     else:
         parts = None
@@ -492,7 +495,7 @@ def _continuous_means(data, features, tf, starts, ends, lo, hi, edges):
             fvalues = _columns(take_rows(features, j[found]))
             block = _columns(data.isel({TIME: slice(c0, c1)}).values)
             part = accumulate(block[rows[found] - c0], fvalues)
-            parts = part if parts is None else _add_pairs(parts, part)
+            parts = part if parts is None else add_pairs(parts, part)
     sums, n = parts if parts is not None else (np.zeros((ncol, nflat)), np.zeros(nflat))
     with np.errstate(divide="ignore", invalid="ignore"):
         tc = sums / np.where(n == 0, np.nan, n)

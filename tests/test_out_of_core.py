@@ -136,3 +136,57 @@ def test_load_file_chunks_gives_dask(tmp_path):
         assert native["units"].spike_time.chunks is None
         np.testing.assert_array_equal(given["feature"].values, lazy["feature"].values)
         assert type(given["feature"].xindexes["time"]) is type(lazy["feature"].xindexes["time"])
+
+
+# --------------------------------------------------------------------------- one by one
+# Each operation in its own process on a 200 MB float32 series, file-backed and with
+# dask chunks of 5e6 samples (20 MB): peak memory growth stays at a few chunks, never
+# near the data (issue 15). The results are checked against the in-memory path above
+# for the reductions that have a reference; here only memory is measured.
+N_EACH = 50_000_000
+OPS = {
+    "count": "nap.count(feat, 1.0)",
+    "bin_average": "nap.bin_average(feat, 1.0).values",
+    "restrict": "nap.restrict(feat, ep).values",
+    "value_from": "nap.value_from(spikes, feat).values",
+    "threshold": "nap.threshold(feat, 60.0)",
+    "tuning curves of spikes": "nap.tuning_curves(units, feat, 20).values",
+    "tuning curves of the signal": "nap.tuning_curves(feat, feat, 20).values",
+    "trigger average": "nap.event_triggered_average(units, feat, 0.1, (1, 1)).values",
+    "perievent": "nap.perievent(feat, events, 1.0).values",
+    "mean PSD": "nap.compute_mean_power_spectral_density(feat, 10.0).values",
+    "save NPZ": "nap.save(feat, out)",
+}
+SETUP = """
+import warnings
+warnings.simplefilter("ignore")
+import numpy as np
+import xr_nap as nap
+path, chunks, out = {path!r}, {chunks!r}, {out!r}
+data = nap.load_file(path, chunks=chunks)
+units, feat = data["units"], data["feature"]
+spikes = nap.select_units(units, units.unit.values[0])
+events = nap.ts(spikes.values[:2000])
+ep = nap.interval_set(np.arange(10) * 4000.0, np.arange(10) * 4000.0 + 100)
+"""
+
+
+@pytest.fixture(scope="module")
+def float32_nwb(tmp_path_factory) -> Path:
+    return write_large_nwb(tmp_path_factory.mktemp("ooc32") / "big32.nwb", N_EACH, RATE,
+                           CHUNK, N_UNITS, SPIKES_PER_UNIT, dtype=np.float32)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunks", [None, {"time": 5_000_000}], ids=["file", "dask 20 MB"])
+@pytest.mark.parametrize("op", list(OPS))
+def test_each_operation_runs_in_bounded_memory(float32_nwb, tmp_path, op, chunks):
+    from xr_nap.testing import measure_in_subprocess
+
+    setup = SETUP.format(path=str(float32_nwb), chunks=chunks, out=str(tmp_path / "x"))
+    report = measure_in_subprocess(setup, OPS[op], timeout=300)
+    assert "error" not in report, report
+    data_mib = N_EACH * 4 / 2**20
+    # tuning curves: +150 MiB; the rest +200 MiB (issue 15, at 20 MB chunks)
+    limit = 150 if op.startswith("tuning") else 200
+    assert report["growth_mib"] < min(limit, data_mib), f"{op}: {report}"

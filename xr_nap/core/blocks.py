@@ -43,7 +43,7 @@ __all__ = [
 
 TIME = "time"
 BLOCK_BYTES = 16 * 2**20  # what one read of a file-backed series brings in
-TILE_BYTES = 4 * 2**20  # what one call of ``chunk`` sees: its temporaries scale with it
+TILE_BYTES = 2**20  # what one call of ``chunk`` sees: its temporaries scale with it
 
 
 def is_dask(obj: xr.DataArray) -> bool:
@@ -146,33 +146,54 @@ def reduce_time(
     """
     single = not isinstance(obj, list | tuple)
     objs = [obj] if single else list(obj)
+    # the same series given twice (tuning_curves(x, x)) is read once
+    keys = list(dict.fromkeys(id(o.variable) for o in objs))
+    unique = [next(o for o in objs if id(o.variable) == key) for key in keys]
+    which = [keys.index(id(o.variable)) for o in objs]
     hi = objs[0].sizes[TIME] if hi is None else hi
-    chunked = next((o for o in objs if is_dask(o)), None)
+    chunked = next((o for o in unique if is_dask(o)), None)
     if chunked is not None:  # every series on the dask chunks of the first dask one
-        objs = [o if is_dask(o) and o.chunks[0] == chunked.chunks[0]
-                else o.chunk({TIME: chunked.chunks[0]}) for o in objs]
+        unique = [o if is_dask(o) and o.chunks[0] == chunked.chunks[0]
+                  else o.chunk({TIME: chunked.chunks[0]}) for o in unique]
     # blocks follow the dask chunks, else the reads of a file-backed series, else runs
     guide = chunked if chunked is not None else next(
-        (o for o in objs if not in_memory(o)), objs[0])
-    row = sum(_row_bytes(o) for o in objs)
+        (o for o in unique if not in_memory(o)), unique[0])
+    row = sum(_row_bytes(o) for o in unique)
     blocks = time_blocks(guide, lo, hi, (block_bytes or BLOCK_BYTES) * _row_bytes(guide)
                          // row, rows)
     if chunked is not None:
         import dask
 
-        datas = [o.data.rechunk({i: -1 for i in range(1, o.ndim)}) for o in objs]
-        parts = dask.compute(*[
-            dask.delayed(_reduce_block)(reduction, [d[c0:c1] for d in datas], c0, single)
-            for c0, c1 in blocks])
-    elif all(in_memory(o) for o in objs):
-        values = [o.values for o in objs]
-        parts = [_reduce_block(reduction, [v[c0:c1] for v in values], c0, single)
+        # each task gets its dask chunks as they are (no copy into a new array)
+        chunks = [o.data.rechunk({i: -1 for i in range(1, o.ndim)}).to_delayed().reshape(-1)
+                  for o in unique]
+        edges = np.concatenate([[0], np.cumsum(unique[0].chunks[0])])
+        tasks = []
+        for c0, c1 in blocks:
+            k = int(np.searchsorted(edges, c0, side="right")) - 1
+            tasks.append(dask.delayed(_reduce_chunk)(reduction, [c[k] for c in chunks],
+                                                     which, int(edges[k]), c0, c1, single))
+        parts = dask.compute(*tasks)
+    elif all(in_memory(o) for o in unique):
+        values = [o.values for o in unique]
+        parts = [_reduce_block(reduction, [values[w][c0:c1] for w in which], c0, single)
                  for c0, c1 in blocks]
     else:
-        parts = (_reduce_block(reduction, [o.isel({TIME: slice(c0, c1)}).values
-                                           for o in objs], c0, single)
+        parts = (_reduce_block(reduction, _select([o.isel({TIME: slice(c0, c1)}).values
+                                                   for o in unique], which), c0, single)
                  for c0, c1 in blocks)
     return reduction.finalize(functools.reduce(reduction.merge, parts, reduction.empty()))
+
+
+def _select(values: list, which: list[int]) -> list:
+    return [values[w] for w in which]
+
+
+def _reduce_chunk(reduction: Reduction, chunks: list[np.ndarray], which: list[int],
+                  first: int, c0: int, c1: int, single: bool) -> Any:
+    """A dask task: the rows ``c0..c1`` of whole dask chunks starting at row ``first``."""
+    return _reduce_block(reduction, [chunks[w][c0 - first:c1 - first] for w in which], c0,
+                         single)
 
 
 def sum_dtype(dtype: Any) -> np.dtype:

@@ -73,3 +73,51 @@ def lazy_array(array: Any) -> indexing.ExplicitlyIndexed:
     if isinstance(array, indexing.ExplicitlyIndexed):
         return array
     return indexing.LazilyIndexedArray(ArrayAdapter(array))
+
+
+class Windows:
+    """Rows ``[lo[k], hi[k])`` of a lazily read variable (time first), one window after
+    the other, read only when indexed.
+
+    What restricting or thresholding a file-backed series gives: xarray's own
+    ``isel`` with the kept positions would compose its lazy slice with them by first
+    expanding that slice to an index as long as the series; here the windows are two
+    integers each, and a read of some output rows reads just the windows they fall in.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> w = Windows(xr.Variable("time", np.arange(10)), np.array([1, 6]), np.array([3, 9]))
+    >>> w.shape, w[(slice(None),)].tolist(), w[(slice(1, 4),)].tolist()
+    ((5,), [1, 2, 6, 7, 8], [2, 6, 7])
+    """
+
+    def __init__(self, variable: Any, lo: np.ndarray, hi: np.ndarray):
+        keep = np.asarray(hi) > np.asarray(lo)
+        self.variable = variable
+        self.lo = np.asarray(lo, dtype=np.int64)[keep]
+        self.hi = np.asarray(hi, dtype=np.int64)[keep]
+        self.offsets = np.concatenate([[0], np.cumsum(self.hi - self.lo)])
+        self.shape = (int(self.offsets[-1]), *variable.shape[1:])
+        self.dtype = np.dtype(variable.dtype)
+
+    def __getitem__(self, key: tuple) -> np.ndarray:
+        rows, rest = key[0], key[1:]
+        if isinstance(rows, int | np.integer):
+            return self[(slice(int(rows), int(rows) + 1), *rest)][0]
+        a, b, step = rows.indices(self.shape[0])
+        if step != 1:
+            return self[(slice(a, b), *rest)][::step] if b > a else self[(slice(0, 0),
+                                                                           *rest)]
+        pieces = []
+        k = max(int(np.searchsorted(self.offsets, a, side="right")) - 1, 0)
+        while k < self.lo.size and self.offsets[k] < b:
+            first = self.lo[k] + max(a - self.offsets[k], 0)
+            stop = self.lo[k] + min(b, self.offsets[k + 1]) - self.offsets[k]
+            if stop > first:
+                pieces.append(np.asarray(self.variable[(slice(int(first), int(stop)),
+                                                        *rest)].values))
+            k += 1
+        if not pieces:
+            return np.empty((0, *np.empty(self.shape[1:])[rest].shape), dtype=self.dtype)
+        return np.concatenate(pieces)

@@ -9,6 +9,7 @@ import xarray as xr
 
 from xr_nap.core.blocks import in_memory
 from xr_nap.core.intervals import bounds, intersect
+from xr_nap.core.lazy import Windows, lazy_array
 from xr_nap.core.search import inside, ranges, rates, unit_index
 from xr_nap.core.time_index import index_coords, select, time_index
 from xr_nap.core.time_series import (
@@ -43,15 +44,17 @@ def take_times(obj: xr.DataArray | xr.Dataset, lo: np.ndarray, hi: np.ndarray,
     new_index = index.take(lo, hi, starts, ends)  # a rate-based index stays lazy
     plain = isinstance(obj, xr.DataArray) and obj.dims[0] == TIME and not any(
         TIME in v.dims for k, v in obj.coords.items() if k != TIME)
-    if not plain or not (in_memory(obj) or obj.chunks is not None):
-        # file-backed: one integer index, which the backend reads run by run
+    if not plain:  # a Dataset, or coordinates along time: xarray's own isel
         out = obj.drop_vars(TIME).isel({TIME: ranges(lo, hi)})
         return out.assign_coords(index_coords(new_index, obj))
     keep = hi > lo
     pieces = list(zip(lo[keep].tolist(), hi[keep].tolist(), strict=True))
-    data = obj.data
-    join = np.concatenate if in_memory(obj) else _dask_concatenate
-    new = join([data[a:b] for a, b in pieces]) if pieces else data[:0]
+    if in_memory(obj) or obj.chunks is not None:
+        data = obj.data
+        join = np.concatenate if in_memory(obj) else _dask_concatenate
+        new = join([data[a:b] for a, b in pieces]) if pieces else data[:0]
+    else:  # file-backed: the windows stay in the file until read
+        new = lazy_array(Windows(obj.variable, lo, hi))
     out = xr.DataArray(new, dims=obj.dims, name=obj.name, attrs=obj.attrs,
                        coords={k: v for k, v in obj.coords.items() if TIME not in v.dims})
     # assign_coords keeps the index as built; the constructor would deep-copy it

@@ -62,9 +62,11 @@ import numpy as np
 import xarray as xr
 from xarray.backends import BackendEntrypoint
 
+from xr_nap.core.blocks import TILE_BYTES
 from xr_nap.core.intervals import INTERVAL, _is_canonical, bounds, interval_set
 from xr_nap.core.metadata import plain_array
 from xr_nap.core.ragged import grouped_counts, regroup
+from xr_nap.core.time_index import TimeIndex, time_index
 from xr_nap.core.time_series import (
     SPIKE,
     TIME,
@@ -73,7 +75,6 @@ from xr_nap.core.time_series import (
     nap_type,
     series,
     support_bounds,
-    times,
     ts,
     tsd,
     tsd_frame,
@@ -503,6 +504,15 @@ def _write_member(zf: zipfile.ZipFile, key: str, value: Any) -> None:
     """Write one ``.npy`` member; a DataArray (time first) is written one block of time
     rows at a time, so lazy data are never loaded whole."""
     with zf.open(_aligned_entry(zf, key + ".npy"), "w", force_zip64=True) as fp:
+        if isinstance(value, TimeIndex):
+            n = value.size
+            np.lib.format.write_array_header_1_0(
+                fp, {"descr": "<f8", "fortran_order": False, "shape": (n,)})
+            step = TILE_BYTES // 8
+            for a in range(0, n, step):
+                block = value.times_at(np.arange(a, min(a + step, n)))
+                fp.write(memoryview(block.astype("<f8", copy=False)).cast("B"))
+            return
         if isinstance(value, xr.DataArray):
             header = {"descr": np.lib.format.dtype_to_descr(value.dtype),
                       "fortran_order": False, "shape": tuple(value.shape)}
@@ -571,7 +581,9 @@ def _pickled_dict(columns: Mapping[str, np.ndarray]) -> np.ndarray:
 
 def _series_members(obj: xr.DataArray, kind: str, target: Path) -> list[tuple[str, Any]]:
     obj = obj.transpose(TIME, ...)
-    members: list[tuple[str, Any]] = [("t", times(obj))]
+    # the times are written block by block like the data: a rate-based index computes
+    # each block of times, never the whole array
+    members: list[tuple[str, Any]] = [("t", time_index(obj))]
     if kind != "Ts":
         members.append(("d", obj))
     starts, ends = support_bounds(obj)

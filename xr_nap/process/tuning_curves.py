@@ -462,11 +462,15 @@ def _continuous_means(data, features, tf, starts, ends, lo, hi, edges):
     (the usual case, and ``tuning_curves(x, x)``) that sample is the same row, read
     alongside; otherwise each block reads just the feature rows its times need.
     """
-    occupancy, _ = _feature_pass(features, lo, hi, edges, np.empty(0, dtype=np.int64))
-    nflat = occupancy.size
+    nflat = int(np.prod([e.size - 1 for e in edges]))
     ncol = int(np.prod(data.shape[1:], dtype=np.int64))
     td = time_index(data)
     dlo, dhi = epoch_rows(td, starts, ends)
+    same = _same_axis(td, tf)
+    # on one time axis the samples counted are the feature's own: the occupancy comes
+    # out of the same pass
+    occupancy = None if same else _feature_pass(features, lo, hi, edges,
+                                                 np.empty(0, dtype=np.int64))[0]
 
     def accumulate(values: np.ndarray, fvalues: np.ndarray) -> tuple:
         b = _digitize(fvalues, edges)
@@ -478,7 +482,7 @@ def _continuous_means(data, features, tf, starts, ends, lo, hi, edges):
 
     if not (dhi > dlo).any():
         parts = None
-    elif _same_axis(td, tf):
+    elif same:
         def chunk(blocks, c0):
             block, fblock = blocks
             local = _local_rows(dlo, dhi, c0, c0 + block.shape[0])
@@ -497,6 +501,8 @@ def _continuous_means(data, features, tf, starts, ends, lo, hi, edges):
             part = accumulate(block[rows[found] - c0], fvalues)
             parts = part if parts is None else add_pairs(parts, part)
     sums, n = parts if parts is not None else (np.zeros((ncol, nflat)), np.zeros(nflat))
+    if occupancy is None:
+        occupancy = np.asarray(n, dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         tc = sums / np.where(n == 0, np.nan, n)
     tc[np.isnan(tc)] = 0.0

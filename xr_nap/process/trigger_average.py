@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 from numpy.lib.stride_tricks import sliding_window_view
 
-from xr_nap.core.blocks import segment_sums, take_rows
+from xr_nap.core.blocks import segment_sums, sum_dtype, take_rows
 from xr_nap.core.intervals import bounds
 from xr_nap.core.search import epoch_rows, unit_index
 from xr_nap.core.time_index import time_index
@@ -77,25 +77,36 @@ def _events(group: xr.DataArray | xr.Dataset):
     return t, np.zeros(t.size, dtype=np.int64), {UNIT: np.array([0])}
 
 
-def _binned_feature(feature: xr.DataArray, left: np.ndarray, right: np.ndarray,
-                    interval: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """``v[b]``: mean of the samples in each bin, forward-filled inside the epoch."""
+def _binned_feature(feature: xr.DataArray, centre: np.ndarray, bin_size: float,
+                    interval: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                    block: int = 1 << 16) -> np.ndarray:
+    """``v[b]``: mean of the samples in each bin, forward-filled inside the epoch.
+
+    Bins are taken ``block`` at a time, so the per-bin work arrays stay small however
+    long the series; only ``v`` is as long as the bins.
+    """
     t = time_index(feature)  # a lazy time index stays lazy
-    elo, ehi = epoch_rows(t, starts, ends)
-    elo, ehi = elo[interval], ehi[interval]  # epoch rows of each bin
-    lo = t.searchsorted(left, "left")
-    hi = np.maximum(np.minimum(t.searchsorted(right, "left"), ehi), lo)
+    elo_epoch, ehi_epoch = epoch_rows(t, starts, ends)
     ncol = int(np.prod(feature.shape[1:], dtype=np.int64))
-    sums = segment_sums(feature, lo, hi).reshape(lo.size, ncol)
-    n = hi - lo
-    with np.errstate(invalid="ignore", divide="ignore"):
-        v = sums / n[:, None]
-    fill = np.flatnonzero((n == 0) & (lo > elo))  # empty: last earlier sample
-    if fill.size:
-        rows, inverse = np.unique(lo[fill] - 1, return_inverse=True)
-        v[fill] = take_rows(feature, rows).reshape(rows.size, ncol)[inverse]
-    v[(n == 0) & (lo <= elo)] = 0.0
-    v[~np.isfinite(v)] = 0.0
+    v = np.zeros((centre.size, ncol), dtype=sum_dtype(feature.dtype))
+    for b0 in range(0, centre.size, block):
+        b1 = min(b0 + block, centre.size)
+        # pynapple rebuilds the edges of the feature bins from the bin centres
+        left = np.round(centre[b0:b1] - bin_size / 2, PRECISION)
+        right = np.round(left + bin_size, PRECISION)
+        elo, ehi = elo_epoch[interval[b0:b1]], ehi_epoch[interval[b0:b1]]
+        lo = t.searchsorted(left, "left")
+        hi = np.maximum(np.minimum(t.searchsorted(right, "left"), ehi), lo)
+        n = hi - lo
+        with np.errstate(invalid="ignore", divide="ignore"):
+            part = segment_sums(feature, lo, hi).reshape(lo.size, ncol) / n[:, None]
+        fill = np.flatnonzero((n == 0) & (lo > elo))  # empty: last earlier sample
+        if fill.size:
+            rows, inverse = np.unique(lo[fill] - 1, return_inverse=True)
+            part[fill] = take_rows(feature, rows).reshape(rows.size, ncol)[inverse]
+        part[(n == 0) & (lo <= elo)] = 0.0
+        part[~np.isfinite(part)] = 0.0
+        v[b0:b1] = part
     return v
 
 
@@ -179,10 +190,8 @@ def event_triggered_average(
                          "support) are empty")
     lags, n0, n1 = lag_grid(before, after, bin_size)
     left, right, centre, interval = time_bins(starts, ends, bin_size)
-    # pynapple rebuilds the edges of the feature bins from the bin centres
-    lbound = np.round(centre - bin_size / 2, PRECISION)
-    v = _binned_feature(feature, lbound, np.round(lbound + bin_size, PRECISION), interval,
-                        starts, ends)
+    v = _binned_feature(feature, centre, bin_size, interval, starts, ends)
+    del centre
 
     spikes, unit, coords = _events(group)
     n_units = coords[UNIT].size
@@ -197,7 +206,10 @@ def event_triggered_average(
     pad = max(n0, n1)
     shift = pad * (np.arange(starts.size) + 1)
     padded = np.zeros((left.size + pad * (starts.size + 1), v.shape[1]), dtype=v.dtype)
-    padded[np.arange(left.size) + shift[interval]] = v
+    first = np.searchsorted(interval, np.arange(starts.size))  # each epoch's first bin
+    for k, (a, b) in enumerate(zip(first, np.append(first[1:], left.size), strict=True)):
+        padded[a + shift[k]:b + shift[k]] = v[a:b]
+    del v
     pos = pair_bin + shift[interval[pair_bin]]
 
     out = _lagged_sums(padded, pos - n0, lags.size, pair_unit, weight, n_units)

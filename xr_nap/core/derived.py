@@ -308,12 +308,12 @@ def time_diff(
 def _diffs(t: np.ndarray, starts: np.ndarray, ends: np.ndarray, align: str) -> xr.DataArray:
     lo = np.searchsorted(t, starts, side="left")
     hi = np.searchsorted(t, ends, side="right")
-    diffs = [t[a + 1:b] - t[a:b - 1] for a, b in zip(lo, hi, strict=True) if b - a > 1]
-    lefts = [t[a:b - 1] for a, b in zip(lo, hi, strict=True) if b - a > 1]
-    diff = np.concatenate(diffs) if diffs else np.empty(0)
-    left = np.concatenate(lefts) if lefts else np.empty(0)
-    out = tsd(left + _ALIGN[align] * diff, diff, attrs={"units": "s"})
-    return with_support(out, starts, ends)
+    if lo.size == 1:  # one epoch: no gather
+        left, diff = t[lo[0]:max(hi[0] - 1, lo[0])], np.diff(t[lo[0]:hi[0]])
+    else:  # steps inside each epoch, never across a gap
+        rows = ranges(lo, np.maximum(hi - 1, lo))
+        left, diff = t[rows], t[rows + 1] - t[rows]
+    return tsd(left + _ALIGN[align] * diff, diff, (starts, ends), attrs={"units": "s"})
 
 
 # --------------------------------------------------------------------------- find_support

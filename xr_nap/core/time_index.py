@@ -594,7 +594,7 @@ def float_seconds(values: Any, what: str) -> np.ndarray:
     if arr.dtype.kind not in "biuf" and arr.dtype != object:
         raise TimeAxisError(f"{what} must be real numbers of seconds, got {arr.dtype}")
     try:
-        return arr.astype(np.float64)
+        return arr.astype(np.float64, copy=False)
     except (TypeError, ValueError) as err:
         raise TimeAxisError(f"{what} must be numbers of seconds (cftime dates or text? "
                             f"convert them with xr_nap.to_seconds): {err}") from None

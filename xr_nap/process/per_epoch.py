@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from xr_nap.core import search
 from xr_nap.core.blocks import BLOCK_BYTES, in_memory, is_dask
+from xr_nap.core.time_index import time_index
 from xr_nap.core.time_series import (
     TIME,
     nap_type,
-    search_times,
     support_bounds,
     times,
     tsd,
@@ -82,8 +83,7 @@ def sampling_rate(obj: xr.DataArray, fs: Any = None, what: str = "fs") -> float:
 def epoch_rows(obj: xr.DataArray, starts: np.ndarray, ends: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
     """Row ranges ``[lo, hi)`` of the samples with ``start <= t <= end`` in each epoch."""
-    return (search_times(obj, starts, side="left"),
-            search_times(obj, ends, side="right"))
+    return search.epoch_rows(time_index(obj), starts, ends)
 
 
 def _blocks(a: int, b: int, cuts: np.ndarray, min_rows: int) -> list[tuple[int, int]]:

@@ -309,11 +309,15 @@ def _diffs(t: np.ndarray, starts: np.ndarray, ends: np.ndarray, align: str) -> x
     lo = np.searchsorted(t, starts, side="left")
     hi = np.searchsorted(t, ends, side="right")
     if lo.size == 1:  # one epoch: no gather
-        left, diff = t[lo[0]:max(hi[0] - 1, lo[0])], np.diff(t[lo[0]:hi[0]])
+        left, right = t[lo[0]:max(hi[0] - 1, lo[0])], t[lo[0] + 1:max(hi[0], lo[0] + 1)]
     else:  # steps inside each epoch, never across a gap
         rows = ranges(lo, np.maximum(hi - 1, lo))
-        left, diff = t[rows], t[rows + 1] - t[rows]
-    return tsd(left + _ALIGN[align] * diff, diff, (starts, ends), attrs={"units": "s"})
+        left, right = t[rows], t[rows + 1]
+    diff = right - left
+    # "end" is the later sample itself: left + diff can round one ulp past it, and past
+    # the epoch's end (pynapple then keeps a time outside its own support)
+    at = right if align == "end" else left + _ALIGN[align] * diff
+    return tsd(at, diff, (starts, ends), attrs={"units": "s"})
 
 
 # --------------------------------------------------------------------------- find_support

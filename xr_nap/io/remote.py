@@ -27,13 +27,13 @@ from __future__ import annotations
 import atexit
 import io
 import os
+import re
 import threading
 import weakref
 from collections import OrderedDict
 from typing import Any
 
 import h5py
-from xarray.core.utils import is_remote_uri
 
 from xr_nap.errors import NWBFormatError
 
@@ -52,7 +52,8 @@ def is_url(source: Any) -> bool:
     >>> is_url("https://example.org/a.nwb"), is_url("s3://bucket/a.nwb"), is_url("a.nwb")
     (True, True, False)
     """
-    return isinstance(source, str) and is_remote_uri(source)
+    # the same test as xarray's backends (``is_remote_uri`` is not public xarray API)
+    return isinstance(source, str) and re.match(r"[a-zA-Z][a-zA-Z0-9]*(://|::)", source) is not None
 
 
 def is_http(url: str) -> bool:

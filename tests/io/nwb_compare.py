@@ -21,3 +21,14 @@ def assert_files_equal(a: nap.NWBFile, b: nap.NWBFile) -> None:
         for one, other in pairs:
             xr.testing.assert_identical(one, other)
             assert_nap_equal(one, other)
+
+
+def assert_engine_identical(a, b, groups) -> None:
+    """``xr.open_dataset(..., engine="nwb")`` of each group, and ``open_datatree`` of the
+    whole file, give identical objects for the two sources ``a`` and ``b``."""
+    for group in groups:
+        with xr.open_dataset(a, engine="nwb", group=group) as x, \
+                xr.open_dataset(b, engine="nwb", group=group) as y:
+            xr.testing.assert_identical(x, y)
+    with xr.open_datatree(a, engine="nwb") as x, xr.open_datatree(b, engine="nwb") as y:
+        xr.testing.assert_identical(x, y)

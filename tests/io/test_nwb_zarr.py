@@ -20,7 +20,7 @@ from xr_nap.io.nwb_zarr import reference_strings
 from xr_nap.testing import write_nwb_zarr
 
 pytest.importorskip("zarr", minversion="3")
-from nwb_compare import assert_files_equal  # noqa: E402
+from nwb_compare import assert_engine_identical, assert_files_equal  # noqa: E402
 
 # The decompressed chunk of ``units/electrode_group`` (three references to one
 # ElectrodeGroup) in a store written by hdmf-zarr 0.13: a pickled object array of
@@ -57,13 +57,9 @@ def test_store_equals_its_hdf5_original(session_nwb, tmp_path, consolidated, zar
 
 
 def test_open_dataset_and_datatree_on_a_store(session_nwb, session_zarr):
-    for group in ("units", "multi", "signal", "Position/pos", "epochs", "trials", "notes"):
-        with xr.open_dataset(session_nwb, engine="nwb", group=group) as a, \
-                xr.open_dataset(session_zarr, engine="nwb", group=group) as b:
-            xr.testing.assert_identical(a, b)
-    with xr.open_datatree(session_nwb, engine="nwb") as a, \
-            xr.open_datatree(session_zarr, engine="nwb") as b:
-        xr.testing.assert_identical(a, b)
+    assert_engine_identical(session_nwb, session_zarr, ("units", "multi", "signal",
+                                                         "Position/pos", "epochs", "trials",
+                                                         "notes"))
     with xr.open_dataset(session_zarr, group="signal", mask_and_scale=False) as raw:
         assert raw["signal"].dtype == np.int16  # the engine was guessed from the suffix
 

@@ -24,7 +24,7 @@ from xr_nap.io.remote import HTTPRangeFile
 from xr_nap.testing import FileServer
 
 pytest.importorskip("requests")
-from nwb_compare import assert_files_equal  # noqa: E402
+from nwb_compare import assert_engine_identical, assert_files_equal  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +51,7 @@ def test_url_equals_local_file(served, session_nwb):
 
 def test_open_dataset_and_datatree_on_a_url(served, session_nwb):
     url = served.url("session.nwb")
-    for group in ("units", "signal", "ephys", "epochs", "notes"):
-        with xr.open_dataset(url, engine="nwb", group=group) as a, \
-                xr.open_dataset(session_nwb, engine="nwb", group=group) as b:
-            xr.testing.assert_identical(a, b)
-    with xr.open_datatree(url, engine="nwb") as a, \
-            xr.open_datatree(session_nwb, engine="nwb") as b:
-        xr.testing.assert_identical(a, b)
+    assert_engine_identical(url, session_nwb, ("units", "signal", "ephys", "epochs", "notes"))
 
 
 def test_file_objects(served, session_nwb):

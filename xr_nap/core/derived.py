@@ -309,7 +309,8 @@ def _diffs(t: np.ndarray, starts: np.ndarray, ends: np.ndarray, align: str) -> x
     lo = np.searchsorted(t, starts, side="left")
     hi = np.searchsorted(t, ends, side="right")
     if lo.size == 1:  # one epoch: no gather
-        left, right = t[lo[0]:max(hi[0] - 1, lo[0])], t[lo[0] + 1:max(hi[0], lo[0] + 1)]
+        inside = t[lo[0]:hi[0]]
+        left, right = inside[:-1], inside[1:]
     else:  # steps inside each epoch, never across a gap
         rows = ranges(lo, np.maximum(hi - 1, lo))
         left, right = t[rows], t[rows + 1]
